@@ -1,0 +1,1 @@
+"""Compliance policies: rules over the network and the simulator, findings with evidence."""

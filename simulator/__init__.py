@@ -1,0 +1,1 @@
+"""Packet-level simulator: forwarding, firewalls, tunnels, traces, header space, load."""

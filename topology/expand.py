@@ -1,0 +1,766 @@
+"""Expansion: from the plan as written (:mod:`topology.schema`) to the model.
+
+Expansion resolves, in this order:
+
+1. phases, domains and the site tree (``children`` and ``generate``);
+2. groups (``inherit``) and templates (``use``), refusing cycles;
+3. templates applied per site (``level_templates`` and a site's own
+   ``templates``), with ``{site}``, ``{parent}``, ``{province}``,
+   ``{prefecture}``, ``{county}``, ``{township}``, ``{level}`` in names;
+4. stars and aggregation nodes into units and links;
+5. node fields: the node's own value, then its groups', then
+   ``defaults.node``;
+6. links: endpoints ``node`` or ``node:ifname``, attributes from the link,
+   then ``defaults.link``, then built-in defaults;
+7. the address plan (:mod:`topology.addressing`), tunnels, ACLs, VRFs and
+   traffic flows.
+
+Every reference is checked and every problem is collected with the mark of the
+YAML that caused it, so one run reports all of them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import ipaddress
+import string
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from .addressing import PoolAllocator, PoolExhausted, auto_pools, find_overlaps
+from .errors import IssueCollector, Mark
+from .model import (
+    CLASSIFICATION_ORDER,
+    LEVEL_ORDER,
+    Acl,
+    Domain,
+    Flow,
+    Gateway,
+    Interface,
+    Link,
+    Network,
+    Node,
+    Phase,
+    Rule,
+    Service,
+    Site,
+    StaticRoute,
+    Tunnel,
+    Vrf,
+    freeze,
+)
+from .schema import LinkAttrs, NodeFields, PlanSpec, SelectorSpec, SiteSpec, TemplateSpec
+from .yaml_source import mark_for
+
+DEFAULT_BANDWIDTH = 1e9
+DEFAULT_LATENCY = 1e-3
+REFERENCE_BANDWIDTH = 100e9  # link cost = reference / bandwidth, as OSPF does
+MAX_NODES = 500_000
+UNTRUSTED_KINDS = ("internet",)
+SHARED_MEDIA = ("internet", "carrier_line")
+NODE_FIELDS = tuple(NodeFields.model_fields)
+
+
+@dataclass
+class _Context:
+    """Where a piece of a template is being expanded: the site and its ancestors."""
+
+    site: str | None
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _NodeDraft:
+    name: str
+    fields: dict[str, Any]
+    groups: list[str]
+    interfaces: dict[str, Any]
+    gateway: Any
+    routes: list[Any]
+    mcu_parent: str | None
+    path: tuple
+    context_site: str | None
+
+
+@dataclass
+class _LinkDraft:
+    a: str
+    b: str
+    attrs: dict[str, Any]
+    name: str | None
+    path: tuple
+
+
+class _Expander:
+    def __init__(self, spec: PlanSpec, marks: dict, file: str):
+        self.spec = spec
+        self.marks = marks
+        self.file = file
+        self.issues = IssueCollector()
+        self.phase_index: dict[str, int] = {}
+        self.sites: dict[str, Site] = {}
+        self.site_paths: dict[str, tuple] = {}
+        self.site_templates: dict[str, list[tuple[str, tuple]]] = {}
+        self.nodes: dict[str, _NodeDraft] = {}
+        self.links: list[_LinkDraft] = []
+        self.tunnels: list[tuple[Any, tuple, _Context]] = []
+        self.group_fields: dict[str, dict[str, Any]] = {}
+        self.template_order: dict[str, list[str]] = {}
+
+    # -- helpers -------------------------------------------------------------
+    def mark(self, path: Iterable) -> Mark:
+        return mark_for(self.marks, tuple(path), self.file)
+
+    def error(self, path: Iterable, message: str, hint: str = "") -> None:
+        self.issues.add(self.mark(path), message, hint)
+
+    def phase_of(self, name: str | None, path: tuple) -> int:
+        if name is None:
+            return 0
+        if name not in self.phase_index:
+            self.error(path, f"unknown phase '{name}'", _suggest(name, self.phase_index, "phases"))
+            return 0
+        return self.phase_index[name]
+
+    def format(self, pattern: str, ctx: _Context, path: tuple, extra: dict | None = None) -> str | None:
+        if "{" not in pattern:
+            return pattern
+        values = dict(ctx.values)
+        if extra:
+            values.update(extra)
+        try:
+            return string.Formatter().vformat(pattern, (), _Strict(values))
+        except KeyError as exc:
+            key = exc.args[0]
+            self.error(path, f"unknown placeholder {{{key}}} in '{pattern}'",
+                       "use {site}, {parent}, {level}, {province}, {prefecture}, {county}, {township} or {i}"
+                       if key not in values else f"the site has no {key} above it")
+        except (ValueError, IndexError) as exc:
+            self.error(path, f"bad placeholder in '{pattern}': {exc}", "write placeholders like {site} or {i:02d}")
+        return None
+
+    # -- phases, domains, sites ---------------------------------------------
+    def expand_phases(self) -> tuple[Phase, ...]:
+        if not self.spec.phases:
+            self.phase_index = {"all": 0}
+            return (Phase("all", 0, "whole plan"),)
+        out = []
+        for index, (name, phase) in enumerate(self.spec.phases.items()):
+            self.phase_index[name] = index
+            out.append(Phase(name, index, phase.title, phase.start, phase.end))
+        return tuple(out)
+
+    def expand_domains(self) -> dict[str, Domain]:
+        explicit = [(d.pool, name) for name, d in self.spec.domains.items() if d.pool is not None]
+        for first, second in find_overlaps(explicit):
+            self.error(("domains", second, "pool"), f"the pool of domain '{second}' overlaps the pool of '{first}'",
+                       "give every domain its own block in the unified address plan")
+        missing = [name for name, d in self.spec.domains.items() if d.pool is None]
+        try:
+            autos = dict(zip(missing, auto_pools(len(missing), [p for p, _ in explicit])))
+        except PoolExhausted as exc:
+            self.error(("domains",), str(exc), "give the domains explicit pools")
+            autos = {}
+        out = {}
+        for name, d in self.spec.domains.items():
+            trusted = (d.trust or ("untrusted" if d.kind in UNTRUSTED_KINDS else "trusted")) == "trusted"
+            out[name] = Domain(name, d.kind, d.title, CLASSIFICATION_ORDER.index(d.clearance), trusted,
+                               d.pool or autos.get(name), d.owner, self.mark(("domains", name)))
+        return out
+
+    def expand_sites(self) -> None:
+        for name, site in self.spec.sites.items():
+            self._site(name, site, None, ("sites", name), 0)
+
+    def _site(self, name: str, spec: SiteSpec, parent: str | None, path: tuple, depth: int) -> None:
+        parent_level = self.sites[parent].level if parent else None
+        level = spec.level or (LEVEL_ORDER[min(LEVEL_ORDER.index(parent_level) + 1, 4)] if parent_level else "province")
+        if parent_level and LEVEL_ORDER.index(level) <= LEVEL_ORDER.index(parent_level):
+            self.error(path + ("level",), f"site '{name}' ({level}) cannot sit below '{parent}' ({parent_level})",
+                       "a child site must be of a lower level than its parent")
+        self._add_site(name, level, parent, spec.title, self.phase_of(spec.phase, path + ("phase",)), path)
+        self.site_templates[name] = [(t, path + ("templates", i)) for i, t in enumerate(spec.templates)]
+        for child, child_spec in spec.children.items():
+            self._site(child, child_spec, name, path + ("children", child), depth + 1)
+        if spec.generate:
+            gen = spec.generate
+            child_level = gen.level or LEVEL_ORDER[min(LEVEL_ORDER.index(level) + 1, 4)]
+            ctx = self.context(name)
+            for i in range(1, gen.count + 1):
+                child = self.format(gen.name, ctx, path + ("generate", "name"), {"i": i, "parent": name})
+                if child is None:
+                    break
+                self._add_site(child, child_level, name, None, self.sites[name].phase, path + ("generate",))
+                self.site_templates[child] = [(t, path + ("generate", "templates", j)) for j, t in enumerate(gen.templates)]
+
+    def _add_site(self, name: str, level: str, parent: str | None, title: str | None, phase: int, path: tuple) -> None:
+        if name in self.sites:
+            self.error(path, f"site '{name}' is defined twice (first at {self.mark(self.site_paths[name])})",
+                       "site names must be unique across the plan")
+            return
+        self.sites[name] = Site(name, level, parent, title, phase, self.mark(path))
+        self.site_paths[name] = path
+
+    def context(self, site: str | None) -> _Context:
+        if site is None:
+            return _Context(None, {})
+        values: dict[str, Any] = {"site": site, "level": self.sites[site].level, "parent": self.sites[site].parent or ""}
+        current: str | None = site
+        while current is not None:
+            values.setdefault(self.sites[current].level, current)
+            current = self.sites[current].parent
+        return _Context(site, values)
+
+    # -- groups and templates -------------------------------------------------
+    def resolve_groups(self) -> None:
+        def resolve(name: str, stack: tuple[str, ...]) -> dict[str, Any]:
+            if name in self.group_fields:
+                return self.group_fields[name]
+            group = self.spec.groups[name]
+            merged: dict[str, Any] = {}
+            for i, parent in enumerate(group.inherit):
+                path = ("groups", name, "inherit", i)
+                if parent not in self.spec.groups:
+                    self.error(path, f"group '{name}' inherits unknown group '{parent}'", _suggest(parent, self.spec.groups, "groups"))
+                elif parent in stack or parent == name:
+                    self.error(path, f"groups inherit in a cycle: {' -> '.join(stack + (name, parent))}", "break the cycle")
+                else:
+                    merged.update(resolve(parent, stack + (name,)))
+            merged.update({k: getattr(group, k) for k in group.model_fields_set if k in NODE_FIELDS})
+            self.group_fields[name] = merged
+            return merged
+
+        for name in self.spec.groups:
+            resolve(name, ())
+
+    def resolve_templates(self) -> None:
+        def order(name: str, stack: tuple[str, ...]) -> list[str]:
+            if name in self.template_order:
+                return self.template_order[name]
+            out: list[str] = []
+            for i, used in enumerate(self.spec.templates[name].use):
+                path = ("templates", name, "use", i)
+                if used not in self.spec.templates:
+                    self.error(path, f"template '{name}' uses unknown template '{used}'", _suggest(used, self.spec.templates, "templates"))
+                elif used in stack or used == name:
+                    self.error(path, f"templates use each other in a cycle: {' -> '.join(stack + (name, used))}", "break the cycle")
+                else:
+                    out.extend(t for t in order(used, stack + (name,)) if t not in out)
+            out.append(name)
+            self.template_order[name] = out
+            return out
+
+        for name in self.spec.templates:
+            order(name, ())
+
+    def apply_templates(self) -> None:
+        for level, names in self.spec.level_templates.items():
+            for i, name in enumerate(names):
+                if name not in self.spec.templates:
+                    self.error(("level_templates", level, i), f"unknown template '{name}'", _suggest(name, self.spec.templates, "templates"))
+        for site in self.sites.values():
+            wanted = [(t, ("level_templates", site.level, i)) for i, t in enumerate(self.spec.level_templates.get(site.level, []))]
+            wanted += self.site_templates.get(site.name, [])
+            applied: list[str] = []
+            for name, path in wanted:
+                if name not in self.spec.templates:
+                    if path[0] != "level_templates":
+                        self.error(path, f"unknown template '{name}'", _suggest(name, self.spec.templates, "templates"))
+                    continue
+                for tname in self.template_order.get(name, [name]):
+                    if tname not in applied:
+                        applied.append(tname)
+                        self.apply_block(self.spec.templates[tname], ("templates", tname), self.context(site.name))
+
+    def apply_block(self, block: TemplateSpec | PlanSpec, base: tuple, ctx: _Context) -> None:
+        for pattern, node in block.nodes.items():
+            path = base + ("nodes", pattern)
+            name = self.format(pattern, ctx, path)
+            if name is not None:
+                self.add_node(name, node, path, ctx)
+        for i, link in enumerate(block.links):
+            path = base + ("links", i)
+            a, b = self.format(link.a, ctx, path + ("a",)), self.format(link.b, ctx, path + ("b",))
+            name = self.format(link.name, ctx, path + ("name",)) if link.name else None
+            if a is not None and b is not None:
+                self.links.append(_LinkDraft(a, b, _set_fields(link, LinkAttrs), name, path))
+        for i, star in enumerate(block.stars):
+            self.add_star(star, base + ("stars", i), ctx)
+        for i, agg in enumerate(block.aggregations):
+            self.add_aggregation(agg, base + ("aggregations", i), ctx)
+        for i, tunnel in enumerate(block.tunnels):
+            self.tunnels.append((tunnel, base + ("tunnels", i), ctx))
+
+    # -- nodes, stars, aggregations ----------------------------------------
+    def add_node(self, name: str, spec: Any, path: tuple, ctx: _Context, **forced: Any) -> None:
+        if name in self.nodes:
+            self.error(path, f"node '{name}' is defined twice (first at {self.mark(self.nodes[name].path)})",
+                       "node names must be unique across the plan; templates may use {site} in names")
+            return
+        if len(self.nodes) >= MAX_NODES:
+            if len(self.nodes) == MAX_NODES:
+                self.error(path, f"the plan expands to more than {MAX_NODES:,} nodes", "check the counts of stars and generated sites")
+            return
+        group = getattr(spec, "group", None) if spec is not None else forced.pop("group", None)
+        fields = {k: getattr(spec, k) for k in spec.model_fields_set if k in NODE_FIELDS} if spec is not None else {}
+        fields.update({k: v for k, v in forced.items() if v is not None and k not in fields})
+        groups = [group] if isinstance(group, str) else list(group or [])
+        self.nodes[name] = _NodeDraft(
+            name, fields, groups,
+            dict(getattr(spec, "interfaces", {}) or {}), getattr(spec, "gateway", None),
+            list(getattr(spec, "routes", []) or []), getattr(spec, "mcu_parent", None), path, ctx.site,
+        )
+        if self.nodes[name].mcu_parent:
+            self.nodes[name].mcu_parent = self.format(self.nodes[name].mcu_parent, ctx, path + ("mcu_parent",))
+
+    def add_star(self, star: Any, path: tuple, ctx: _Context) -> None:
+        core = self.format(star.core, ctx, path + ("core",))
+        if core is None:
+            return
+        site = self.format(star.site, ctx, path + ("site",)) if star.site else None
+        names = [self.format(u, ctx, path + ("units", i)) for i, u in enumerate(star.units)]
+        for i in range(1, star.count + 1):
+            names.append(self.format(star.name, ctx, path + ("name",), {"i": i, "core": core}))
+        for name in names:
+            if name is None:
+                continue
+            self.add_node(name, None, path, ctx, role=star.role, domain=star.domain, site=site,
+                          phase=star.phase, group=star.group)
+            if name in self.nodes:
+                self.nodes[name].fields.setdefault("_inherit_from", core)
+            self.links.append(_LinkDraft(name, core, _set_fields(star.link, LinkAttrs, phase=star.phase), None, path))
+
+    def add_aggregation(self, agg: Any, path: tuple, ctx: _Context) -> None:
+        name = self.format(agg.name, ctx, path + ("name",))
+        core = self.format(agg.core, ctx, path + ("core",))
+        if name is None or core is None:
+            return
+        site = self.format(agg.site, ctx, path + ("site",)) if agg.site else None
+        self.add_node(name, None, path, ctx, role=agg.role, domain=agg.domain, site=site, phase=agg.phase, title=agg.title)
+        if name in self.nodes:
+            self.nodes[name].fields.setdefault("_inherit_from", core)
+        self.links.append(_LinkDraft(name, core, _set_fields(agg.uplink, LinkAttrs, phase=agg.phase), None, path + ("uplink",)))
+        for i, member in enumerate(agg.members):
+            member_name = self.format(member, ctx, path + ("members", i))
+            if member_name is None:
+                continue
+            self.add_node(member_name, None, path + ("members", i), ctx, role=agg.member_role, domain=agg.domain,
+                          site=site, phase=agg.phase)
+            if member_name in self.nodes:
+                self.nodes[member_name].fields.setdefault("_inherit_from", name)
+            self.links.append(_LinkDraft(member_name, name, _set_fields(agg.member_link, LinkAttrs, phase=agg.phase),
+                                         None, path + ("members", i)))
+
+    def resolve_node_fields(self) -> dict[str, dict[str, Any]]:
+        """Final field values of every node: own > groups > inherited-from core > defaults."""
+        defaults = {k: getattr(self.spec.defaults.node, k) for k in self.spec.defaults.node.model_fields_set}
+        resolved: dict[str, dict[str, Any]] = {}
+
+        def resolve(name: str, depth: int) -> dict[str, Any]:
+            if name in resolved:
+                return resolved[name]
+            draft = self.nodes[name]
+            out = dict(defaults)
+            inherit_from = draft.fields.get("_inherit_from")
+            if inherit_from in self.nodes and depth < 50:
+                parent = resolve(inherit_from, depth + 1)
+                out.update({k: parent[k] for k in ("domain", "site", "phase") if k in parent})
+            if draft.context_site:
+                out["site"] = draft.context_site
+            for i, group in enumerate(draft.groups):
+                if group not in self.spec.groups:
+                    self.error(draft.path + ("group",), f"node '{name}' names unknown group '{group}'",
+                               _suggest(group, self.spec.groups, "groups"))
+                    continue
+                out.update(self.group_fields.get(group, {}))
+            out.update({k: v for k, v in draft.fields.items() if not k.startswith("_")})
+            resolved[name] = out
+            return out
+
+        for name in self.nodes:
+            resolve(name, 0)
+        return resolved
+
+    # -- the model -----------------------------------------------------------
+    def build(self) -> Network:
+        phases = self.expand_phases()
+        domains = self.expand_domains()
+        self.expand_sites()
+        self.resolve_groups()
+        self.resolve_templates()
+        self.apply_block(self.spec, (), _Context(None))
+        self.apply_templates()
+        fields = self.resolve_node_fields()
+        self._check_node_refs(fields, domains)
+        allocators = self._allocators(domains)
+        nodes_if: dict[str, dict[str, Interface]] = {}
+        links = self._links(fields, domains, allocators, nodes_if)
+        nodes = self._nodes(fields, domains, allocators, nodes_if)
+        self._check_addresses(nodes, links)
+        acls = self._acls()
+        vrfs = self._vrfs(domains)
+        self._check_interface_refs(nodes, acls, vrfs)
+        tunnels = self._tunnels(nodes, domains)
+        services = self._services()
+        flows = self._flows(nodes, services)
+        self.issues.raise_if_any()
+        return Network(
+            name=self.spec.name, title=self.spec.title, file=self.file,
+            domains=freeze(domains), sites=freeze(dict(self.sites)), nodes=freeze(nodes), links=freeze(links),
+            tunnels=freeze(tunnels), acls=freeze(acls), vrfs=freeze(vrfs), services=freeze(services),
+            flows=tuple(flows), phases=phases, policies=tuple(self.spec.policies),
+            assumptions=tuple(self.spec.assumptions), mark=self.mark(()),
+        )
+
+    def _check_node_refs(self, fields: dict[str, dict[str, Any]], domains: dict[str, Domain]) -> None:
+        for name, f in fields.items():
+            path = self.nodes[name].path
+            if "role" not in f:
+                self.error(path, f"node '{name}' has no role", "set role: (core_router, firewall, host, ...) on it, its group or defaults.node")
+                f["role"] = "host"
+            if "domain" not in f:
+                self.error(path, f"node '{name}' has no domain", "set domain: on it, its group or defaults.node")
+            elif f["domain"] not in domains:
+                self.error(path + ("domain",), f"node '{name}' is in unknown domain '{f['domain']}'", _suggest(f["domain"], domains, "domains"))
+            if "site" not in f:
+                self.error(path, f"node '{name}' has no site", "set site: on it or define it inside a template applied to a site")
+            elif f["site"] not in self.sites:
+                self.error(path + ("site",), f"node '{name}' is at unknown site '{f['site']}'", _suggest(f["site"], self.sites, "sites"))
+            draft = self.nodes[name]
+            if f["role"] == "one_way_gateway" and draft.gateway is None:
+                self.error(path, f"one-way gateway '{name}' does not say its direction",
+                           "add gateway: {from: <domain>, to: <domain>}")
+            if draft.gateway is not None:
+                for key, dom in (("from", draft.gateway.from_domain), ("to", draft.gateway.to_domain)):
+                    if dom not in domains:
+                        self.error(path + ("gateway", key), f"gateway '{name}' names unknown domain '{dom}'", _suggest(dom, domains, "domains"))
+            if draft.mcu_parent and draft.mcu_parent not in self.nodes:
+                self.error(path + ("mcu_parent",), f"MCU '{name}' names unknown parent '{draft.mcu_parent}'", _suggest(draft.mcu_parent, self.nodes, "nodes"))
+
+    def _allocators(self, domains: dict[str, Domain]) -> dict[str, PoolAllocator]:
+        allocators = {name: PoolAllocator(d.pool) for name, d in domains.items() if d.pool is not None}
+        for draft in self.nodes.values():
+            for ifname, iface in draft.interfaces.items():
+                if iface.address is not None:
+                    for alloc in allocators.values():
+                        if alloc.pool.overlaps(iface.address.network):
+                            alloc.reserve(iface.address.network)
+            lan = draft.fields.get("lan")
+            if lan is not None:
+                for alloc in allocators.values():
+                    if alloc.pool.overlaps(lan):
+                        alloc.reserve(lan)
+        return allocators
+
+    def _allocate(self, allocators: dict[str, PoolAllocator], domain: str | None, prefixlen: int, path: tuple) -> ipaddress.IPv4Network | None:
+        alloc = allocators.get(domain or "")
+        if alloc is None:
+            return None
+        try:
+            return alloc.allocate(prefixlen)
+        except PoolExhausted as exc:
+            self.error(("domains", domain, "pool"), f"domain '{domain}': {exc}", "give the domain a larger pool")
+            allocators.pop(domain, None)
+            return None
+
+    def _links(self, fields: dict, domains: dict, allocators: dict, nodes_if: dict) -> dict[str, Link]:
+        defaults = _set_fields(self.spec.defaults.link, LinkAttrs)
+        out: dict[str, Link] = {}
+        next_if: dict[str, int] = {}
+        for draft in self.links:
+            ends = []
+            for key, end in (("a", draft.a), ("b", draft.b)):
+                node, _, ifname = end.partition(":")
+                if node not in self.nodes:
+                    self.error(draft.path + (key,), f"link end '{node}' is not a node", _suggest(node, self.nodes, "nodes"))
+                    break
+                if ifname and self.nodes[node].interfaces and ifname not in self.nodes[node].interfaces:
+                    self.error(draft.path + (key,), f"node '{node}' has no interface '{ifname}'",
+                               _suggest(ifname, self.nodes[node].interfaces, "interfaces of " + node))
+                    break
+                if not ifname:
+                    while True:
+                        next_if[node] = next_if.get(node, -1) + 1
+                        ifname = f"e{next_if[node]}"
+                        if ifname not in self.nodes[node].interfaces and ifname not in nodes_if.get(node, {}):
+                            break
+                elif ifname in nodes_if.get(node, {}):
+                    self.error(draft.path + (key,), f"interface '{node}:{ifname}' already has a link", "each interface takes one link; use another interface")
+                    break
+                ends.append((node, ifname))
+            else:
+                if ends[0][0] == ends[1][0]:
+                    self.error(draft.path, f"link joins '{ends[0][0]}' to itself", "a link joins two different nodes")
+                    continue
+                attrs = {**defaults, **draft.attrs}
+                a_fields = fields[ends[0][0]]
+                name = draft.name or f"{ends[0][0]}--{ends[1][0]}"
+                if not draft.name and name in out:
+                    name = f"{ends[0][0]}:{ends[0][1]}--{ends[1][0]}:{ends[1][1]}"
+                if name in out:
+                    self.error(draft.path + ("name",), f"link name '{name}' is used twice", "give each link its own name")
+                    continue
+                phase_name = attrs.get("phase")
+                phase = max(self.phase_of(phase_name, draft.path + ("phase",)) if phase_name else 0,
+                            self._node_phase(fields, ends[0][0]), self._node_phase(fields, ends[1][0]))
+                pool_domain = attrs.get("domain") or a_fields.get("domain")
+                if attrs.get("domain") and attrs["domain"] not in domains:
+                    self.error(draft.path + ("domain",), f"unknown domain '{attrs['domain']}'", _suggest(attrs["domain"], domains, "domains"))
+                explicit = [self.nodes[n].interfaces.get(i) for n, i in ends]
+                addresses = [e.address if e is not None else None for e in explicit]
+                subnet = None
+                if addresses[0] is not None or addresses[1] is not None:
+                    subnet = (addresses[0] or addresses[1]).network
+                    if addresses[0] is not None and addresses[1] is not None and addresses[0].network != addresses[1].network:
+                        self.error(draft.path, f"link {name}: {addresses[0]} and {addresses[1]} are not in one subnet",
+                                   "give both ends addresses in the same subnet")
+                else:
+                    prefixlen = domains[pool_domain].pool and self.spec.domains[pool_domain].link_prefix if pool_domain in domains else None
+                    if prefixlen:
+                        subnet = self._allocate(allocators, pool_domain, prefixlen, draft.path)
+                        if subnet is not None:
+                            hosts = [subnet.network_address, subnet.network_address + 1] if prefixlen == 31 else list(subnet.hosts())[:2]
+                            addresses = [ipaddress.IPv4Interface(f"{h}/{prefixlen}") for h in hosts]
+                medium = attrs.get("medium") or "lan"
+                bandwidth = attrs.get("bandwidth") or DEFAULT_BANDWIDTH
+                link = Link(
+                    name=name, a=ends[0][0], a_if=ends[0][1], b=ends[1][0], b_if=ends[1][1],
+                    bandwidth=bandwidth, latency=attrs.get("latency", DEFAULT_LATENCY) if attrs.get("latency") is not None else DEFAULT_LATENCY,
+                    medium=medium, shared=attrs.get("shared") if attrs.get("shared") is not None else medium in SHARED_MEDIA,
+                    cost=attrs.get("cost") or max(1, int(REFERENCE_BANDWIDTH // bandwidth)), phase=phase, subnet=subnet,
+                    channel=attrs.get("channel") if attrs.get("channel") is not None else True,
+                    mtu=attrs.get("mtu") or 1500, mark=self.mark(draft.path),
+                )
+                out[name] = link
+                for (node, ifname), address in zip(ends, addresses):
+                    spec = self.nodes[node].interfaces.get(ifname)
+                    nodes_if.setdefault(node, {})[ifname] = Interface(
+                        node, ifname, address, name,
+                        spec.acl_in if spec else None, spec.acl_out if spec else None,
+                        (spec.vrf if spec and spec.vrf else fields[node].get("vrf")), spec.nat if spec else False,
+                        spec.cost if spec else None, self.mark(self.nodes[node].path + (("interfaces", ifname) if spec else ())),
+                    )
+        return out
+
+    def _node_phase(self, fields: dict, node: str) -> int:
+        name = fields[node].get("phase")
+        return self.phase_index.get(name, 0) if name else 0
+
+    def _nodes(self, fields: dict, domains: dict, allocators: dict, nodes_if: dict) -> dict[str, Node]:
+        out: dict[str, Node] = {}
+        for name, draft in self.nodes.items():
+            f = fields[name]
+            domain = f.get("domain", "")
+            interfaces = dict(nodes_if.get(name, {}))
+            for ifname, spec in draft.interfaces.items():
+                if ifname not in interfaces:  # declared but not cabled: keeps its address and ACLs
+                    interfaces[ifname] = Interface(name, ifname, spec.address, None, spec.acl_in, spec.acl_out,
+                                                   spec.vrf or f.get("vrf"), spec.nat, spec.cost,
+                                                   self.mark(draft.path + ("interfaces", ifname)))
+            loopback_net = self._allocate(allocators, domain, 32, draft.path) if domain in domains else None
+            classification = f.get("classification")
+            phase_name = f.get("phase")
+            gateway = draft.gateway
+            out[name] = Node(
+                name=name, role=f.get("role", "host"), domain=domain, site=f.get("site", ""),
+                phase=self.phase_of(phase_name, draft.path + ("phase",)) if phase_name else 0,
+                interfaces=freeze(dict(sorted(interfaces.items()))),
+                loopback=ipaddress.IPv4Interface(f"{loopback_net.network_address}/32") if loopback_net else None,
+                lan=f.get("lan"), title=f.get("title"),
+                classification=CLASSIFICATION_ORDER.index(classification) if classification else 0,
+                services=tuple(f.get("services", ())), default_action=f.get("default_action"),
+                gateway=Gateway(gateway.from_domain, gateway.to_domain, tuple(gateway.allow), gateway.approved) if gateway else None,
+                routes=tuple(StaticRoute(r.prefix, r.via, r.vrf) for r in draft.routes),
+                vrf=f.get("vrf"), mcu_parent=draft.mcu_parent, tags=tuple(f.get("tags", ())), mark=self.mark(draft.path),
+            )
+        return out
+
+    def _check_addresses(self, nodes: dict[str, Node], links: dict[str, Link]) -> None:
+        owners: list[tuple[ipaddress.IPv4Network, tuple]] = []
+        seen: dict[ipaddress.IPv4Address, str] = {}
+        for link in links.values():
+            if link.subnet is not None:
+                owners.append((link.subnet, ("link", link.name, link.mark)))
+        for node in nodes.values():
+            if node.lan is not None:
+                owners.append((node.lan, ("LAN of", node.name, node.mark)))
+            for iface in node.interfaces.values():
+                if iface.address is None:
+                    continue
+                where = f"{node.name}:{iface.name}"
+                if iface.address.ip in seen:
+                    self.issues.add(iface.mark, f"address {iface.address.ip} of {where} is also used by {seen[iface.address.ip]}",
+                                    "every interface needs its own address")
+                seen[iface.address.ip] = where
+                if iface.link is None:
+                    owners.append((iface.address.network, ("interface", where, iface.mark)))
+        for first, second in find_overlaps(owners):
+            self.issues.add(second[2], f"{second[0]} {second[1]} overlaps {first[0]} {first[1]}",
+                            "every link and LAN needs its own block of the address plan")
+
+    def _acls(self) -> dict[str, Acl]:
+        out = {}
+        for name, rules in self.spec.acls.items():
+            built = []
+            for i, r in enumerate(rules):
+                path = ("acls", name, i)
+                if (r.sport or r.dport) and r.proto not in ("tcp", "udp"):
+                    self.error(path, f"ACL {name} rule {i + 1}: ports need proto tcp or udp", "set proto: tcp or udp, or drop the ports")
+                if r.icmp_type is not None and r.proto != "icmp":
+                    self.error(path, f"ACL {name} rule {i + 1}: icmp_type needs proto icmp", "set proto: icmp")
+                built.append(Rule(i + 1, r.action, r.src, r.dst, r.proto, r.sport, r.dport, r.icmp_type, r.description, self.mark(path)))
+            out[name] = Acl(name, tuple(built), self.mark(("acls", name)))
+        return out
+
+    def _vrfs(self, domains: dict) -> dict[str, Vrf]:
+        out = {}
+        for name, v in self.spec.vrfs.items():
+            if v.domain and v.domain not in domains:
+                self.error(("vrfs", name, "domain"), f"VRF '{name}' is in unknown domain '{v.domain}'", _suggest(v.domain, domains, "domains"))
+            for i, imported in enumerate(v.import_):
+                if imported not in self.spec.vrfs:
+                    self.error(("vrfs", name, "import", i), f"VRF '{name}' imports unknown VRF '{imported}'", _suggest(imported, self.spec.vrfs, "vrfs"))
+            out[name] = Vrf(name, v.title, v.domain, tuple(v.import_), self.mark(("vrfs", name)))
+        return out
+
+    def _check_interface_refs(self, nodes: dict[str, Node], acls: dict, vrfs: dict) -> None:
+        for node in nodes.values():
+            if node.vrf and node.vrf not in vrfs:
+                self.issues.add(node.mark, f"node '{node.name}' is in unknown VRF '{node.vrf}'", _suggest(node.vrf, vrfs, "vrfs"))
+            for iface in node.interfaces.values():
+                for key in ("acl_in", "acl_out"):
+                    acl = getattr(iface, key)
+                    if acl and acl not in acls:
+                        self.issues.add(iface.mark, f"interface {node.name}:{iface.name} uses unknown ACL '{acl}'", _suggest(acl, acls, "acls"))
+                if iface.vrf and iface.vrf not in vrfs and iface.vrf != node.vrf:
+                    self.issues.add(iface.mark, f"interface {node.name}:{iface.name} is in unknown VRF '{iface.vrf}'", _suggest(iface.vrf, vrfs, "vrfs"))
+            for route in node.routes:
+                if route.vrf and route.vrf not in vrfs:
+                    self.issues.add(node.mark, f"a static route of '{node.name}' names unknown VRF '{route.vrf}'", _suggest(route.vrf, vrfs, "vrfs"))
+                if not _is_address(route.via) and route.via not in nodes:
+                    self.issues.add(node.mark, f"a static route of '{node.name}' goes via '{route.via}', neither an address nor a node",
+                                    "write an IPv4 address or a neighbour's name")
+
+    def _tunnels(self, nodes: dict[str, Node], domains: dict) -> dict[str, Tunnel]:
+        out = {}
+        for i, (t, path, ctx) in enumerate(self.tunnels):
+            name = self.format(t.name, ctx, path + ("name",))
+            a, b = self.format(t.a, ctx, path + ("a",)), self.format(t.b, ctx, path + ("b",))
+            if name is None or a is None or b is None:
+                continue
+            bad = False
+            for key, end in (("a", a), ("b", b)):
+                if end not in nodes:
+                    self.error(path + (key,), f"tunnel '{name}' ends at unknown node '{end}'", _suggest(end, nodes, "nodes"))
+                    bad = True
+            if t.domain and t.domain not in domains:
+                self.error(path + ("domain",), f"tunnel '{name}' carries unknown domain '{t.domain}'", _suggest(t.domain, domains, "domains"))
+            if name in out:
+                self.error(path + ("name",), f"tunnel '{name}' is defined twice", "give each tunnel its own name")
+                bad = True
+            if bad:
+                continue
+            encrypted = t.encrypted if t.encrypted is not None else t.kind == "ipsec"
+            if t.kind == "gre" and encrypted:
+                self.error(path + ("encrypted",), f"tunnel '{name}': GRE does not encrypt", "use kind: ipsec for an encrypted tunnel")
+            phase = max(self.phase_of(t.phase, path + ("phase",)) if t.phase else 0, nodes[a].phase, nodes[b].phase)
+            out[name] = Tunnel(name, t.kind, a, b, encrypted and t.cipher != "NULL", tuple(t.protect), t.cipher, phase,
+                               t.domain, 0x1000 + i, self.mark(path))
+        return out
+
+    def _services(self) -> dict[str, Service]:
+        return {name: Service(name, s.kind, s.rate, s.packet_size, s.protocol, s.port, s.title, s.max_delay,
+                              self.mark(("services", name))) for name, s in self.spec.services.items()}
+
+    def _flows(self, nodes: dict[str, Node], services: dict[str, Service]) -> list[Flow]:
+        flows: list[Flow] = []
+        for i, t in enumerate(self.spec.traffic):
+            path = ("traffic", i)
+            service = services.get(t.service)
+            if service is None:
+                self.error(path + ("service",), f"unknown service '{t.service}'", _suggest(t.service, services, "services"))
+                continue
+            senders = self._select(t.from_, nodes, path + ("from",))
+            phase = self.phase_of(t.phase, path + ("phase",)) if t.phase else 0
+            missing: list[str] = []
+            for src in senders:
+                dst = self.format(t.to, self.context(nodes[src].site), path + ("to",))
+                if dst is None:
+                    break
+                if dst not in nodes:
+                    missing.append(dst)
+                    continue
+                if dst == src:
+                    continue
+                rate = t.rate or service.rate
+                pairs = [(src, dst), (dst, src)] if t.bidirectional else [(src, dst)]
+                for s, d in pairs:
+                    flows.append(Flow(service.name, service.kind, s, d, rate, service.packet_size, service.protocol,
+                                      service.port, max(phase, nodes[s].phase, nodes[d].phase), self.mark(path)))
+            if missing:
+                self.error(path + ("to",), f"traffic to '{missing[0]}' names no node"
+                           + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""), _suggest(missing[0], nodes, "nodes"))
+        return flows
+
+    def _select(self, selector: str | SelectorSpec, nodes: dict[str, Node], path: tuple) -> list[str]:
+        if isinstance(selector, str):
+            if selector not in nodes:
+                self.error(path, f"traffic from unknown node '{selector}'", _suggest(selector, nodes, "nodes"))
+                return []
+            return [selector]
+        out = []
+        for node in nodes.values():
+            if selector.role and node.role != selector.role:
+                continue
+            if selector.domain and node.domain != selector.domain:
+                continue
+            if selector.level and self.sites.get(node.site) and self.sites[node.site].level != selector.level:
+                continue
+            if selector.site and node.site != selector.site:
+                continue
+            if selector.name and not fnmatch.fnmatchcase(node.name, selector.name):
+                continue
+            if selector.service and selector.service not in node.services:
+                continue
+            out.append(node.name)
+        return out
+
+
+class _Strict(dict):
+    def __missing__(self, key: str) -> Any:
+        raise KeyError(key)
+
+
+def _set_fields(model: Any, cls: type, **extra: Any) -> dict[str, Any]:
+    out = {k: getattr(model, k) for k in model.model_fields_set if k in cls.model_fields}
+    for k, v in extra.items():
+        if v is not None:
+            out.setdefault(k, v)
+    return out
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.IPv4Address(text)
+        return True
+    except ValueError:
+        return False
+
+
+def _suggest(name: str, known: Iterable[str], what: str) -> str:
+    import difflib
+
+    known = list(known)
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    if not known:
+        return f"define it under {what}"
+    sample = ", ".join(sorted(known)[:5])
+    return f"defined {what}: {sample}{', ...' if len(known) > 5 else ''}"
+
+
+def expand_plan(spec: PlanSpec, marks: dict, root: Path) -> Network:
+    """Expand a validated plan into the immutable model; raises PlanError."""
+    return _Expander(spec, marks, str(root)).build()

@@ -1,0 +1,59 @@
+"""Graph views of a network (networkx).
+
+- :func:`physical_graph`: every node and every link, whatever its domain: the
+  graph on which physical isolation is decided. A ``MultiGraph`` keyed by link
+  name, so parallel links stay distinct.
+- :func:`domain_graph`: the nodes of one domain and the links between them.
+- :func:`hierarchy_tree`: the administrative sites as a tree (``DiGraph``,
+  parent → child).
+
+Views are cached on the network (it is immutable) and returned frozen.
+
+    >>> g = physical_graph(net)                      # doctest: +SKIP
+    >>> g.edges["州核心", "州财政局", "州核心:e3--州财政局:e0"]["bandwidth"]  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import networkx as nx
+
+from .model import Network
+
+
+def physical_graph(net: Network) -> nx.MultiGraph:
+    """Every node and link; node attributes role/domain/site, edge attributes from the link."""
+    cached = net._cache.get("physical")
+    if cached is not None:
+        return cached
+    graph = nx.MultiGraph(name=net.name)
+    graph.add_nodes_from((n.name, {"role": n.role, "domain": n.domain, "site": n.site}) for n in net.nodes.values())
+    graph.add_edges_from(
+        (l.a, l.b, l.name, {"bandwidth": l.bandwidth, "latency": l.latency, "medium": l.medium, "cost": l.cost})
+        for l in net.links.values()
+    )
+    nx.freeze(graph)
+    net._cache["physical"] = graph
+    return graph
+
+
+def domain_graph(net: Network, domain: str) -> nx.MultiGraph:
+    """Nodes of ``domain`` and the links joining two of them."""
+    key = ("domain", domain)
+    cached = net._cache.get(key)
+    if cached is None:
+        members = [n.name for n in net.nodes.values() if n.domain == domain]
+        cached = nx.freeze(physical_graph(net).subgraph(members).copy())
+        net._cache[key] = cached
+    return cached
+
+
+def hierarchy_tree(net: Network) -> nx.DiGraph:
+    """Sites as a tree from the top level down; node attributes level and title."""
+    cached = net._cache.get("hierarchy")
+    if cached is None:
+        cached = nx.DiGraph(name=net.name)
+        cached.add_nodes_from((s.name, {"level": s.level, "title": s.title}) for s in net.sites.values())
+        cached.add_edges_from((s.parent, s.name) for s in net.sites.values() if s.parent)
+        nx.freeze(cached)
+        net._cache["hierarchy"] = cached
+    return cached

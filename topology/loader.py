@@ -1,0 +1,226 @@
+"""Load a plan file: read YAML safely, resolve includes, validate, expand.
+
+``load_plan(path)`` is the one entry point. It reads the root file and every
+file it includes (each confined to the root plan's folder, cycles refused),
+merges them section by section, validates the result against
+:mod:`topology.schema` and expands it with :mod:`topology.expand`. Every
+problem is collected as a :class:`~topology.errors.PlanIssue` with its file,
+line and column, and all of them are raised together as a
+:class:`~topology.errors.PlanError`.
+
+Pydantic reports unknown keys without saying which keys were allowed; this
+module walks the schema along the error's location to suggest the closest
+allowed key (``did you mean 'role'?``), like Kubernetes' strict decoder.
+"""
+
+from __future__ import annotations
+
+import difflib
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import IssueCollector, Mark, PlanError, PlanIssue
+from .model import Network
+from .schema import SECTIONS_MERGED_AS_LISTS, SECTIONS_MERGED_AS_MAPS, PlanSpec
+from .yaml_source import YamlDoc, mark_for, read_yaml_file
+
+MAX_INCLUDE_DEPTH = 16
+
+
+def load_plan(path: str | Path) -> Network:
+    """Load, validate and expand the plan at ``path``; raises PlanError."""
+    from .expand import expand_plan
+
+    spec, marks, root = load_spec(path)
+    return expand_plan(spec, marks, root)
+
+
+def load_spec(path: str | Path) -> tuple[PlanSpec, dict, Path]:
+    """Read and validate a plan without expanding it: (spec, marks, root file)."""
+    root = Path(path)
+    display = str(path)
+    data, marks = _read_with_includes(root, display, root.resolve().parent, ())
+    if not isinstance(data, dict):
+        raise PlanError(PlanIssue(marks.get((), Mark(display)), "a plan must be a mapping of sections",
+                                  "start the file with 'name: ...' and sections like 'nodes:'"))
+    try:
+        spec = PlanSpec.model_validate(data)
+    except ValidationError as exc:
+        raise PlanError(_issues_from_validation(exc, marks, display)) from None
+    return spec, marks, root
+
+
+def _read_with_includes(path: Path, display: str, base: Path, stack: tuple[Path, ...]) -> tuple[Any, dict]:
+    doc: YamlDoc = read_yaml_file(path, display)
+    data, marks = doc.data, dict(doc.marks)
+    if not isinstance(data, dict) or "include" not in data:
+        return data, marks
+    includes = data.get("include")
+    if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
+        return data, marks  # the schema reports the wrong type with its position
+    resolved_self = path.resolve()
+    issues = IssueCollector()
+    for index, name in enumerate(includes):
+        where = doc.mark(("include", index))
+        target = (path.parent / name).resolve()
+        try:
+            target.relative_to(base)
+        except ValueError:
+            issues.add(where, f"include '{name}' leaves the plan's folder {base.name}/",
+                       "includes must stay inside the folder of the root plan; copy the file there")
+            continue
+        if target == resolved_self or target in stack:
+            issues.add(where, f"include '{name}' forms a cycle", "remove the include that leads back to this file")
+            continue
+        if len(stack) >= MAX_INCLUDE_DEPTH:
+            issues.add(where, "includes are nested too deeply", f"nest includes at most {MAX_INCLUDE_DEPTH} deep")
+            continue
+        if not target.is_file():
+            issues.add(where, f"include '{name}' does not exist", "check the file name; paths are relative to this file")
+            continue
+        try:
+            sub_display = str(Path(display).parent / name) if display else name
+            sub, sub_marks = _read_with_includes(target, sub_display, base, stack + (resolved_self,))
+        except PlanError as exc:
+            issues.extend(exc.issues)
+            continue
+        if not isinstance(sub, dict):
+            issues.add(sub_marks.get((), Mark(sub_display)), "an included file must be a mapping of plan sections",
+                       "write sections such as 'nodes:' at the top level")
+            continue
+        _merge_into(data, marks, sub, sub_marks, issues)
+    issues.raise_if_any()
+    return data, marks
+
+
+def _merge_into(data: dict, marks: dict, sub: dict, sub_marks: dict, issues: IssueCollector) -> None:
+    for section, value in sub.items():
+        if section == "include":
+            continue
+        here = sub_marks.get((section,), Mark("<include>"))
+        if section in SECTIONS_MERGED_AS_MAPS and isinstance(value, dict):
+            target = data.setdefault(section, {})
+            marks.setdefault((section,), here)
+            if not isinstance(target, dict):
+                continue
+            for key, item in value.items():
+                if key in target:
+                    first = marks.get((section, key))
+                    issues.add(sub_marks.get((section, key), here), f"'{key}' in {section} is defined twice"
+                               + (f" (first at {first})" if first else ""), "rename one of them or remove the duplicate")
+                    continue
+                target[key] = item
+                _copy_marks(marks, sub_marks, (section, key), (section, key))
+        elif section in SECTIONS_MERGED_AS_LISTS and isinstance(value, list):
+            target = data.setdefault(section, [])
+            marks.setdefault((section,), here)
+            if not isinstance(target, list):
+                continue
+            offset = len(target)
+            target.extend(value)
+            for index in range(len(value)):
+                _copy_marks(marks, sub_marks, (section, index), (section, offset + index))
+        elif section in data:
+            issues.add(here, f"section '{section}' is set both here and in the including plan",
+                       "set it in one file only")
+        else:
+            data[section] = value
+            _copy_marks(marks, sub_marks, (section,), (section,))
+
+
+def _copy_marks(marks: dict, sub_marks: dict, src_prefix: tuple, dst_prefix: tuple) -> None:
+    n = len(src_prefix)
+    for path, mark in sub_marks.items():
+        if path[:n] == src_prefix:
+            marks[dst_prefix + path[n:]] = mark
+
+
+def _issues_from_validation(exc: ValidationError, marks: dict, display: str) -> list[PlanIssue]:
+    issues = []
+    for error in exc.errors(include_url=False):
+        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
+        mark = mark_for(marks, loc, display)
+        where = ".".join(str(p) for p in loc) or "plan"
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            key = str(loc[-1]) if loc else "?"
+            allowed = _allowed_keys(loc[:-1])
+            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
+            hint = f"did you mean '{close[0]}'?" if close else (
+                f"allowed keys: {', '.join(sorted(allowed))}" if allowed else "remove it")
+            issues.append(PlanIssue(mark, f"unknown key '{key}' in {'.'.join(map(str, loc[:-1])) or 'the plan'}", hint))
+        elif kind == "missing":
+            issues.append(PlanIssue(mark_for(marks, loc[:-1], display), f"{where}: required key '{loc[-1]}' is missing",
+                                    f"add '{loc[-1]}: ...'"))
+        elif kind == "literal_error":
+            issues.append(PlanIssue(mark, f"{where}: {error['input']!r} is not allowed",
+                                    f"use one of {error['ctx']['expected']}"))
+        else:
+            message = error["msg"].removeprefix("Value error, ")
+            issues.append(PlanIssue(mark, f"{where}: {message}", _hint_for(kind)))
+    return issues
+
+
+def _hint_for(kind: str) -> str:
+    return {
+        "string_type": "write it as text; quote it if it looks like a number",
+        "int_type": "write a whole number without quotes",
+        "bool_type": "write true or false",
+        "dict_type": "write a mapping (key: value lines)",
+        "list_type": "write a list ([a, b] or '- item' lines)",
+        "model_type": "write a mapping (key: value lines)",
+        "greater_than_equal": "use a larger value",
+        "less_than_equal": "use a smaller value",
+        "string_too_short": "give a non-empty name",
+        "string_pattern_mismatch": "use lower-case letters, digits and _",
+    }.get(kind, "fix the value")
+
+
+def _allowed_keys(loc: tuple) -> list[str]:
+    """Field names (by alias) of the model reached by following ``loc`` from PlanSpec."""
+    current: Any = PlanSpec
+    for part in loc:
+        current = _step(current, part)
+        if current is None:
+            return []
+    model = _as_model(current)
+    if model is None:
+        return []
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _as_model(tp: Any) -> type[BaseModel] | None:
+    for candidate in _flatten(tp):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _flatten(tp: Any) -> list[Any]:
+    origin = typing.get_origin(tp)
+    if origin is typing.Annotated:
+        return _flatten(typing.get_args(tp)[0])
+    if origin in (typing.Union, types.UnionType):
+        out = []
+        for arg in typing.get_args(tp):
+            out.extend(_flatten(arg))
+        return out
+    return [tp]
+
+
+def _step(tp: Any, part: Any) -> Any:
+    for candidate in _flatten(tp):
+        origin = typing.get_origin(candidate)
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel) and isinstance(part, str):
+            for name, field in candidate.model_fields.items():
+                if part in (name, field.alias):
+                    return field.annotation
+        elif origin is dict:
+            return typing.get_args(candidate)[1]
+        elif origin is list and isinstance(part, int):
+            return typing.get_args(candidate)[0]
+    return None

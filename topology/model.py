@@ -1,0 +1,324 @@
+"""The expanded plan: one immutable :class:`Network` of plain frozen dataclasses.
+
+Everything downstream (graph views, the simulator, the policies) reads this
+model and nothing else. Every object keeps the :class:`~topology.errors.Mark`
+of the YAML that produced it, so a finding can point at the offending line.
+
+Conventions:
+- bandwidths in bits per second, delays in seconds;
+- classification as an index into :data:`CLASSIFICATION_ORDER`
+  (0 = 非涉密 ... 3 = 绝密);
+- a phase is an index into ``Network.phases``; an object with phase *k* exists
+  from phase *k* on (phase 0 is the first one).
+
+Example::
+
+    >>> from topology import load_plan
+    >>> net = load_plan("scenarios/chuxiong/plan.yaml")   # doctest: +SKIP
+    >>> net.nodes["楚雄州外网核心"].role                      # doctest: +SKIP
+    'core_router'
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
+from typing import Mapping
+
+from .errors import Mark
+
+CLASSIFICATION_ORDER = ("非涉密", "秘密", "机密", "绝密")
+LEVEL_ORDER = ("province", "prefecture", "county", "township", "village")
+NO_MARK = Mark("<generated>", 0, 0)
+
+IPv4Network = ipaddress.IPv4Network
+IPv4Interface = ipaddress.IPv4Interface
+IPv4Address = ipaddress.IPv4Address
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    name: str
+    kind: str
+    title: str | None
+    clearance: int
+    trusted: bool
+    pool: IPv4Network | None
+    owner: str | None = None
+    mark: Mark = NO_MARK
+
+    @property
+    def clearance_label(self) -> str:
+        return CLASSIFICATION_ORDER[self.clearance]
+
+    @property
+    def classified(self) -> bool:
+        return self.clearance > 0
+
+
+@dataclass(frozen=True, slots=True)
+class Site:
+    name: str
+    level: str
+    parent: str | None
+    title: str | None = None
+    phase: int = 0
+    mark: Mark = NO_MARK
+
+
+@dataclass(frozen=True, slots=True)
+class Interface:
+    node: str
+    name: str
+    address: IPv4Interface | None
+    link: str | None = None
+    acl_in: str | None = None
+    acl_out: str | None = None
+    vrf: str | None = None
+    nat: bool = False
+    cost: int | None = None
+    mark: Mark = NO_MARK
+
+
+@dataclass(frozen=True, slots=True)
+class Gateway:
+    """One-way gateway direction: data may flow only from ``from_domain`` to ``to_domain``."""
+
+    from_domain: str
+    to_domain: str
+    allow: tuple[str, ...]
+    approved: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StaticRoute:
+    prefix: IPv4Network
+    via: str  # an address (as text) or a neighbour node name
+    vrf: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Node:
+    name: str
+    role: str
+    domain: str
+    site: str
+    phase: int
+    interfaces: Mapping[str, Interface]
+    loopback: IPv4Interface | None = None
+    lan: IPv4Network | None = None
+    title: str | None = None
+    classification: int = 0
+    services: tuple[str, ...] = ()
+    default_action: str | None = None
+    gateway: Gateway | None = None
+    routes: tuple[StaticRoute, ...] = ()
+    vrf: str | None = None
+    mcu_parent: str | None = None
+    tags: tuple[str, ...] = ()
+    mark: Mark = NO_MARK
+
+    @property
+    def addresses(self) -> tuple[IPv4Interface, ...]:
+        """Loopback first, then interface addresses in interface-name order."""
+        out = [self.loopback] if self.loopback else []
+        out += [i.address for _, i in sorted(self.interfaces.items()) if i.address]
+        return tuple(out)
+
+
+@dataclass(frozen=True, slots=True)
+class Link:
+    name: str
+    a: str  # node
+    a_if: str
+    b: str
+    b_if: str
+    bandwidth: float
+    latency: float
+    medium: str
+    shared: bool
+    cost: int
+    phase: int
+    subnet: IPv4Network | None
+    channel: bool = True
+    mtu: int = 1500
+    mark: Mark = NO_MARK
+
+    @property
+    def ends(self) -> tuple[str, str]:
+        return (self.a, self.b)
+
+    def other(self, node: str) -> str:
+        return self.b if node == self.a else self.a
+
+
+@dataclass(frozen=True, slots=True)
+class Tunnel:
+    name: str
+    kind: str  # ipsec | gre
+    a: str
+    b: str
+    encrypted: bool
+    protect: tuple[IPv4Network, ...]
+    cipher: str
+    phase: int
+    domain: str | None
+    spi: int
+    mark: Mark = NO_MARK
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    index: int  # 1-based position in its ACL
+    action: str  # permit | deny
+    src: IPv4Network
+    dst: IPv4Network
+    proto: str  # ip | tcp | udp | icmp | esp | gre
+    sport: tuple[int, int] | None
+    dport: tuple[int, int] | None
+    icmp_type: int | None
+    description: str | None = None
+    mark: Mark = NO_MARK
+
+
+@dataclass(frozen=True, slots=True)
+class Acl:
+    name: str
+    rules: tuple[Rule, ...]
+    mark: Mark = NO_MARK
+
+
+@dataclass(frozen=True, slots=True)
+class Vrf:
+    name: str
+    title: str | None
+    domain: str | None
+    imports: tuple[str, ...]
+    mark: Mark = NO_MARK
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    name: str
+    kind: str
+    rate: float
+    packet_size: int
+    protocol: str
+    port: int
+    title: str | None = None
+    max_delay: float | None = None
+    mark: Mark = NO_MARK
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """Peak traffic of one service from one node to another (one direction)."""
+
+    service: str
+    kind: str
+    src: str
+    dst: str
+    rate: float
+    packet_size: int
+    protocol: str
+    port: int
+    phase: int
+    mark: Mark = NO_MARK
+
+
+@dataclass(frozen=True, slots=True)
+class Phase:
+    name: str
+    index: int
+    title: str | None = None
+    start: str | None = None
+    end: str | None = None
+
+
+@dataclass(frozen=True)
+class Network:
+    """An expanded plan. Mappings are read-only and iterate in plan order."""
+
+    name: str
+    title: str | None
+    file: str
+    domains: Mapping[str, Domain]
+    sites: Mapping[str, Site]
+    nodes: Mapping[str, Node]
+    links: Mapping[str, Link]
+    tunnels: Mapping[str, Tunnel]
+    acls: Mapping[str, Acl]
+    vrfs: Mapping[str, Vrf]
+    services: Mapping[str, Service]
+    flows: tuple[Flow, ...]
+    phases: tuple[Phase, ...]
+    policies: tuple[str, ...] = ()
+    assumptions: tuple[str, ...] = ()
+    phase: int | None = None  # set on a view cut to one phase
+    mark: Mark = NO_MARK
+    _cache: dict = field(default_factory=dict, repr=False, compare=False, hash=False)
+
+    def phase_index(self, name: str) -> int:
+        for phase in self.phases:
+            if phase.name == name:
+                return phase.index
+        raise KeyError(name)
+
+    def at_phase(self, phase: int | str) -> "Network":
+        """The network as built up to and including ``phase``."""
+        index = self.phase_index(phase) if isinstance(phase, str) else phase
+        keep_nodes = {n: v for n, v in self.nodes.items() if v.phase <= index}
+        keep_links = {k: l for k, l in self.links.items()
+                      if l.phase <= index and l.a in keep_nodes and l.b in keep_nodes}
+        linked = {n: _drop_dangling_links(v, keep_links) for n, v in keep_nodes.items()}
+        return replace(
+            self,
+            sites=freeze({k: s for k, s in self.sites.items() if s.phase <= index}),
+            nodes=freeze(linked),
+            links=freeze(keep_links),
+            tunnels=freeze({k: t for k, t in self.tunnels.items()
+                            if t.phase <= index and t.a in keep_nodes and t.b in keep_nodes}),
+            flows=tuple(f for f in self.flows if f.phase <= index and f.src in keep_nodes and f.dst in keep_nodes),
+            phase=index,
+            _cache={},
+        )
+
+    def interface(self, node: str, name: str) -> Interface:
+        return self.nodes[node].interfaces[name]
+
+    def links_of(self, node: str) -> tuple[Link, ...]:
+        index = self._cache.get("links_of")
+        if index is None:
+            index = {}
+            for link in self.links.values():
+                index.setdefault(link.a, []).append(link)
+                if link.b != link.a:
+                    index.setdefault(link.b, []).append(link)
+            index = {k: tuple(v) for k, v in index.items()}
+            self._cache["links_of"] = index
+        return index.get(node, ())
+
+    def site_ancestors(self, site: str) -> tuple[str, ...]:
+        """The site itself and every site above it, nearest first."""
+        out = []
+        current: str | None = site
+        while current is not None:
+            out.append(current)
+            current = self.sites[current].parent
+        return tuple(out)
+
+    def level_of(self, node: str) -> str:
+        return self.sites[self.nodes[node].site].level
+
+
+def _drop_dangling_links(node: Node, links: Mapping[str, Link]) -> Node:
+    if all(i.link is None or i.link in links for i in node.interfaces.values()):
+        return node
+    kept = {k: i for k, i in node.interfaces.items() if i.link is None or i.link in links}
+    return replace(node, interfaces=freeze(kept))
+
+
+def freeze(mapping: dict) -> Mapping:
+    """A read-only view of ``mapping`` (the model's mappings are never mutated)."""
+    return MappingProxyType(mapping)
