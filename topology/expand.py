@@ -515,6 +515,8 @@ class _Expander:
                     if addresses[0] is not None and addresses[1] is not None and addresses[0].network != addresses[1].network:
                         self.error(draft.path, f"link {name}: {addresses[0]} and {addresses[1]} are not in one subnet",
                                    "give both ends addresses in the same subnet")
+                    elif None in addresses:
+                        addresses = _complete_pair(addresses, draft.path, self)
                 else:
                     prefixlen = domains[pool_domain].pool and self.spec.domains[pool_domain].link_prefix if pool_domain in domains else None
                     if prefixlen:
@@ -764,3 +766,16 @@ def _suggest(name: str, known: Iterable[str], what: str) -> str:
 def expand_plan(spec: PlanSpec, marks: dict, root: Path) -> Network:
     """Expand a validated plan into the immutable model; raises PlanError."""
     return _Expander(spec, marks, str(root)).build()
+
+
+def _complete_pair(addresses: list, path: tuple, expander: _Expander) -> list:
+    """Give the unaddressed end of a link the first free host of the other end's subnet."""
+    known = addresses[0] or addresses[1]
+    network = known.network
+    hosts = [network.network_address, network.broadcast_address] if network.prefixlen == 31 else network.hosts()
+    for host in hosts:
+        if host != known.ip:
+            other = ipaddress.IPv4Interface(f"{host}/{network.prefixlen}")
+            return [known, other] if addresses[0] is not None else [other, known]
+    expander.error(path, f"subnet {network} has no room for the other end of the link", "use a /31 or larger subnet")
+    return addresses

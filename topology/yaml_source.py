@@ -14,8 +14,8 @@ Guarantees:
 - files above :data:`MAX_FILE_BYTES` are refused before they are read;
 - bytes that are not UTF-8 are reported with their line and column;
 - duplicate keys are errors;
-- alias expansion is capped at :data:`MAX_VALUES` values and nesting at
-  :data:`MAX_DEPTH`, so alias bombs and pathological nesting fail fast.
+- alias expansion may add at most :data:`ALIAS_ALLOWANCE` values beyond the
+  file's own nodes, and nesting is capped at :data:`MAX_DEPTH`, so alias bombs and pathological nesting fail fast.
 
 Example::
 
@@ -37,6 +37,7 @@ from .errors import Mark, PlanError, PlanIssue
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
 MAX_VALUES = 2_000_000
+ALIAS_ALLOWANCE = 100_000  # values aliases may add beyond the distinct nodes of the file
 MAX_DEPTH = 100
 
 Path_ = tuple[Any, ...]
@@ -136,17 +137,35 @@ def parse_yaml_text(text: str, name: str) -> YamlDoc:
         doc.data = {}
         doc.marks[()] = Mark(name, 1, 1)
         return doc
-    builder = _Builder(name, doc.marks)
+    builder = _Builder(name, doc.marks, _distinct_nodes(node))
     doc.data = builder.build(node, (), 0)
     doc.marks.setdefault((), Mark(name, 1, 1))
     return doc
 
 
+def _distinct_nodes(root: yaml.Node) -> int:
+    """How many distinct nodes the composed tree has (aliases share nodes)."""
+    seen: set[int] = set()
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                stack.extend((key, value))
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
+    return len(seen)
+
+
 class _Builder:
-    def __init__(self, name: str, marks: dict[Path_, Mark]):
+    def __init__(self, name: str, marks: dict[Path_, Mark], distinct: int):
         self.name = name
         self.marks = marks
         self.count = 0
+        self.limit = min(MAX_VALUES, distinct + ALIAS_ALLOWANCE)
         self.constructor = yaml.constructor.SafeConstructor()
 
     def _mark(self, node: yaml.Node) -> Mark:
@@ -157,8 +176,8 @@ class _Builder:
 
     def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
         self.count += 1
-        if self.count > MAX_VALUES:
-            raise self._fail(node, f"the document expands to more than {MAX_VALUES:,} values "
+        if self.count > self.limit:
+            raise self._fail(node, f"the document expands to more than {self.limit:,} values "
                              "(an alias bomb?)", "remove the nested aliases (*name) that multiply the data")
         if depth > MAX_DEPTH:
             raise self._fail(node, "the YAML is nested too deeply", f"keep nesting under {MAX_DEPTH} levels")

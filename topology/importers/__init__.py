@@ -1,0 +1,95 @@
+"""Import networks described elsewhere as govnet plans.
+
+Two public formats of real networks are read:
+
+- Internet Topology Zoo GraphML (``*.graphml``): :mod:`.topologyzoo`;
+- SNDlib native text (``?SNDlib native format`` header, ``NODES ( ... )``):
+  :mod:`.sndlib`.
+
+:func:`import_file` picks the reader by the file's suffix and content and
+returns the plan as plain data in the plan format (:mod:`topology.schema`);
+:func:`dump_plan` turns it into YAML text, byte-identical for the same input.
+A file that is neither format raises :class:`ImporterError`; a file of the
+right format with errors raises :class:`~topology.errors.PlanError` whose
+issues point at ``FILE:LINE:COL``.
+
+    >>> plan = import_file("Geant2009.graphml")          # doctest: +SKIP
+    >>> text = dump_plan(plan)                           # doctest: +SKIP
+    >>> text.splitlines()[0]                             # doctest: +SKIP
+    'name: Geant2009'
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any, Callable
+
+import yaml
+
+from ..errors import GovnetError
+from .sndlib import import_sndlib
+from .topologyzoo import import_topologyzoo
+
+MAX_IMPORT_BYTES = 64 * 1024 * 1024
+FORMATS: dict[str, Callable[[bytes, str, str | None], dict[str, Any]]] = {
+    "topologyzoo": import_topologyzoo,
+    "sndlib": import_sndlib,
+}
+_SNDLIB_SECTION = re.compile(rb"(?m)^[ \t]*(NODES|LINKS|DEMANDS|META)[ \t]*\(")
+
+__all__ = ["FORMATS", "ImporterError", "detect_format", "dump_plan", "import_bytes", "import_file"]
+
+
+class ImporterError(GovnetError):
+    """A file could not be imported: missing, unreadable, too large or of no format govnet reads."""
+
+
+def import_file(path: str | Path, name: str | None = None) -> dict[str, Any]:
+    """The plan for the network in ``path`` (named ``name`` if given); raises ImporterError or PlanError."""
+    return import_bytes(_read(Path(path)), str(path), name)
+
+
+def import_bytes(data: bytes, file: str, name: str | None = None, fmt: str | None = None) -> dict[str, Any]:
+    """The plan for ``data`` read from ``file`` (which names it in errors), of format ``fmt`` or detected."""
+    reader = FORMATS[fmt or detect_format(data, file)]
+    return reader(data, file, name)
+
+
+def detect_format(data: bytes, file: str) -> str:
+    """``'topologyzoo'`` or ``'sndlib'`` from the suffix of ``file`` and the content; raises ImporterError."""
+    head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if Path(file).suffix.lower() == ".graphml" or b"<graphml" in head:
+        return "topologyzoo"
+    if head.startswith(b"<"):
+        if b"sndlib" in head.lower():
+            raise ImporterError(f"{file} is SNDlib XML; govnet imports SNDlib's native text format "
+                                "(the .txt download), not its XML")
+        raise ImporterError(f"{file} is XML but not GraphML; govnet imports Topology Zoo GraphML and SNDlib native text")
+    if head.startswith(b"?SNDlib") or _SNDLIB_SECTION.search(data):
+        return "sndlib"
+    raise ImporterError(f"cannot tell the format of {file}; govnet imports Internet Topology Zoo GraphML (.graphml) "
+                        "and SNDlib native text (starting '?SNDlib native format', with NODES ( ... ))")
+
+
+def dump_plan(plan: dict[str, Any]) -> str:
+    """YAML text of a plan dict: sections in order, Unicode kept, short lists and entries on one line."""
+    return yaml.safe_dump(plan, allow_unicode=True, sort_keys=False, default_flow_style=None, width=100)
+
+
+def _read(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+    except FileNotFoundError:
+        raise ImporterError(f"{path} does not exist") from None
+    except OSError as exc:
+        raise ImporterError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if path.is_dir():
+        raise ImporterError(f"{path} is a folder; give a .graphml or SNDlib .txt file")
+    if size > MAX_IMPORT_BYTES:
+        raise ImporterError(f"{path} is {size // (1024 * 1024)} MiB; govnet imports files up to "
+                            f"{MAX_IMPORT_BYTES // (1024 * 1024)} MiB")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise ImporterError(f"cannot read {path}: {exc.strerror or exc}") from None

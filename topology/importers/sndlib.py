@@ -1,0 +1,431 @@
+"""Import an SNDlib network (native text format) as a govnet plan.
+
+SNDlib (http://sndlib.zib.de/) publishes survivable-network-design instances
+in a small text format: a ``META`` section (``unit = MBITPERSEC`` ...), then
+``NODES``, ``LINKS`` and ``DEMANDS`` sections of parenthesised entries::
+
+    NODES (
+      ATLAng ( -85.50 34.50 )                       # id ( longitude latitude )
+    )
+    LINKS (                                         # id ( a b ) pre-installed capacity, its cost,
+      L1 ( ATLAng HSTNng ) 9920.00 0.00 0.00 0.00 ( 40000.00 1081.00 )  # routing and setup cost, ( module capacity cost )*
+    )
+    DEMANDS (
+      D1 ( ATLAng HSTNng ) 1 3580.00 UNLIMITED      # id ( from to ) routing unit, value, max path length
+    )
+
+SNDlib itself ships Java tools, and no maintained Python library parses the
+native format, so it is read here by hand: a tokenizer that keeps each
+token's line and column and a small recursive-descent reader per section, so
+every error names ``FILE:LINE:COL``.
+
+The mapping: nodes become routers in one ``extranet`` domain at one province
+site; links become leased-fibre links whose bandwidth is the pre-installed
+capacity times the META unit (the largest module capacity where nothing is
+pre-installed, the default where neither is given); demands become traffic
+of one ``data`` service at their own rate. Geographic coordinates give link
+latencies (great circle at 2e8 m/s) and are kept as tags ``lat=`` ``lon=``;
+planar ones (some instances use a drawing grid) are kept as ``x=`` ``y=``.
+Costs, routing units, path-length limits and admissible paths are not used.
+
+    >>> plan = import_sndlib(b"NODES (\\n a ( 8.0 50.1 )\\n b ( 13.4 52.5 )\\n)\\n"
+    ...                      b"LINKS (\\n L1 ( a b ) 2.5 0 0 0 ( )\\n)\\n", "x.txt")
+    >>> plan["links"]
+    [{'a': 'a', 'b': 'b', 'bandwidth': '2.5M', 'latency': '2.302ms'}]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import PurePath
+from typing import Any, Callable
+
+from ..errors import IssueCollector, Mark, PlanError, PlanIssue
+from ..units import MAX_BANDWIDTH
+from .builder import DEFAULT_BANDWIDTH, DEFAULT_LATENCY, PlanBuilder
+from .geo import fibre_delay, great_circle_m, is_lat_lon
+from .naming import clean_name, unique_names
+
+UNITS = {"BITPERSEC": 1.0, "KBITPERSEC": 1e3, "MBITPERSEC": 1e6, "GBITPERSEC": 1e9, "TBITPERSEC": 1e12}
+DEFAULT_UNIT = "MBITPERSEC"
+CITATION = ('Cite S. Orlowski, R. Wessäly, M. Pióro, A. Tomaszewski, "SNDlib 1.0 - Survivable Network Design '
+            'Library", Networks 55(3), 2010.')
+_TOKEN = re.compile(r"#.*|[()]|[^\s()]+")
+_META_START = re.compile(r"^\s*META\s*\(\s*$")
+_NETWORK_COMMENT = re.compile(r"^\s*#\s*network\s+(\S+)")
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    mark: Mark
+
+
+@dataclass(frozen=True)
+class SndNode:
+    id: str
+    coords: tuple[float, float] | None  # as written: (longitude, latitude) or planar (x, y)
+    mark: Mark
+
+
+@dataclass(frozen=True)
+class SndLink:
+    id: str
+    source: str
+    target: str
+    pre_installed: float
+    modules: tuple[float, ...]  # module capacities
+    mark: Mark
+
+
+@dataclass(frozen=True)
+class SndDemand:
+    id: str
+    source: str
+    target: str
+    value: float
+    mark: Mark
+
+
+@dataclass
+class SndNetwork:
+    """What an SNDlib native file says, in file order."""
+
+    name: str | None
+    meta: dict[str, tuple[str, Mark]]
+    nodes: list[SndNode]
+    links: list[SndLink]
+    demands: list[SndDemand]
+    ignored: list[str]
+
+
+def import_sndlib(data: bytes, file: str, name: str | None = None) -> dict[str, Any]:
+    """The plan (a dict in the plan format) for SNDlib native ``data``; raises PlanError."""
+    net = parse_sndlib(_decode(data, file), file)
+    filename = PurePath(file).name
+    unit, factor = _unit(net, file)
+    builder = PlanBuilder(name or clean_name(net.name or "") or PurePath(file).stem or "sndlib network",
+                          net.name, _description(net, filename))
+    names, geographic = _add_nodes(builder, net)
+    _add_links(builder, net, names, geographic, factor, file, unit)
+    _add_demands(builder, net, names, factor, file)
+    return builder.to_dict()
+
+
+# -- reading ------------------------------------------------------------------
+
+def _decode(data: bytes, file: str) -> str:
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].count(b"\n") + 1
+        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise PlanError(PlanIssue(Mark(file, line, col), "the file is not UTF-8 text", "save it as UTF-8")) from None
+
+
+def parse_sndlib(text: str, file: str) -> SndNetwork:
+    """Read SNDlib native ``text`` (``file`` names it in errors); raises PlanError."""
+    tokens, meta, name = _tokenize(text, file)
+    lines = text.splitlines() or [""]
+    eof = Mark(file, len(lines), len(lines[-1]) + 1)
+    net = _Parser(tokens, eof).network(meta, name)
+    _check_references(net)
+    return net
+
+
+def _tokenize(text: str, file: str) -> tuple[list[Token], dict[str, tuple[str, Mark]], str | None]:
+    """Tokens outside the META section, META's ``key = value`` lines, and the ``# network`` name."""
+    tokens: list[Token] = []
+    meta: dict[str, tuple[str, Mark]] = {}
+    name = None
+    in_meta: Mark | None = None
+    for number, line in enumerate(text.splitlines(), 1):
+        if name is None and (found := _NETWORK_COMMENT.match(line)):
+            name = found.group(1)
+        stripped = line.strip()
+        if in_meta is not None:
+            if stripped == ")":
+                in_meta = None
+            elif stripped and not stripped.startswith("#"):
+                _meta_line(line, Mark(file, number, len(line) - len(line.lstrip()) + 1), meta)
+            continue
+        if _META_START.match(line):
+            in_meta = Mark(file, number, line.index("META") + 1)
+            continue
+        if stripped.startswith("?"):
+            continue
+        for match in _TOKEN.finditer(line):
+            if not match.group().startswith("#"):
+                tokens.append(Token(match.group(), Mark(file, number, match.start() + 1)))
+    if in_meta is not None:
+        raise PlanError(PlanIssue(in_meta, "the META section is never closed", "end it with a line holding ')'"))
+    return tokens, meta, name
+
+
+def _meta_line(line: str, mark: Mark, meta: dict[str, tuple[str, Mark]]) -> None:
+    key, sep, value = line.partition("=")
+    if not sep or not key.strip():
+        raise PlanError(PlanIssue(mark, f"META line {line.strip()!r} is not 'attribute = value'", "write e.g. unit = MBITPERSEC"))
+    meta[key.strip()] = (value.strip(), mark)
+
+
+class _Parser:
+    """Recursive descent over the tokens: ``SECTION ( entry* )`` until the end."""
+
+    def __init__(self, tokens: list[Token], eof: Mark):
+        self.tokens = tokens
+        self.pos = 0
+        self.eof = eof
+
+    def peek(self) -> Token | None:
+        return self.tokens[self.pos] if self.pos < len(self.tokens) else None
+
+    def take(self, what: str) -> Token:
+        token = self.peek()
+        if token is None:
+            raise PlanError(PlanIssue(self.eof, f"the file ends where {what} was expected",
+                                      "the file looks cut off; check that every '(' is closed"))
+        self.pos += 1
+        return token
+
+    def expect(self, text: str, what: str) -> Token:
+        token = self.take(f"'{text}' {what}")
+        if token.text != text:
+            raise PlanError(PlanIssue(token.mark, f"expected '{text}' {what}, found '{token.text}'",
+                                      "see the entry format in the section's header comment"))
+        return token
+
+    def word(self, what: str) -> Token:
+        token = self.take(what)
+        if token.text in "()":
+            raise PlanError(PlanIssue(token.mark, f"expected {what}, found '{token.text}'",
+                                      "see the entry format in the section's header comment"))
+        return token
+
+    def number(self, what: str) -> float:
+        token = self.word(what)
+        try:
+            value = float(token.text.rstrip(","))
+        except ValueError:
+            value = float("nan")
+        if not (value == value and abs(value) != float("inf") and value >= 0):  # NaN, inf, negative
+            raise PlanError(PlanIssue(token.mark, f"{what} should be a number of at least 0, found '{token.text}'",
+                                      "write a plain decimal number like 2480.00"))
+        return value
+
+    def signed(self, what: str) -> float:
+        token = self.word(what)
+        try:
+            return float(token.text.rstrip(","))
+        except ValueError:
+            raise PlanError(PlanIssue(token.mark, f"{what} should be a number, found '{token.text}'",
+                                      "write a plain decimal number like -84.38")) from None
+
+    def entries(self, parse_entry: Callable[[], Any]) -> list[Any]:
+        out = []
+        while (token := self.peek()) is not None and token.text != ")":
+            out.append(parse_entry())
+        self.expect(")", "closing the section")
+        return out
+
+    def skip_balanced(self, opened: Token) -> None:
+        depth = 1
+        while depth:
+            token = self.take(f"')' closing the '(' at line {opened.mark.line}")
+            depth += {"(": 1, ")": -1}.get(token.text, 0)
+
+    def network(self, meta: dict[str, tuple[str, Mark]], name: str | None) -> SndNetwork:
+        net = SndNetwork(name, meta, [], [], [], [])
+        seen: dict[str, Mark] = {}
+        readers = {"NODES": (self.node, net.nodes), "LINKS": (self.link, net.links), "DEMANDS": (self.demand, net.demands)}
+        while (token := self.peek()) is not None:
+            section = self.word("a section name such as NODES")
+            if section.text in seen:
+                raise PlanError(PlanIssue(section.mark, f"section {section.text} appears twice (first at {seen[section.text]})",
+                                          "merge the two sections"))
+            if not re.fullmatch(r"[A-Z][A-Z_]*", section.text):
+                raise PlanError(PlanIssue(section.mark, f"expected a section such as NODES (, found '{section.text}'",
+                                          "entries belong inside NODES ( ... ), LINKS ( ... ) or DEMANDS ( ... )"))
+            seen[section.text] = section.mark
+            opened = self.expect("(", f"after {section.text}")
+            if section.text in readers:
+                parse_entry, target = readers[section.text]
+                target.extend(self.entries(parse_entry))
+            else:
+                self.skip_balanced(opened)
+                net.ignored.append(section.text)
+        if "NODES" not in seen:
+            raise PlanError(PlanIssue(Mark(self.eof.file), "no NODES section", "an SNDlib network lists its nodes in NODES ( ... )"))
+        return net
+
+    def node(self) -> SndNode:
+        ident = self.word("a node id")
+        coords = None
+        if (token := self.peek()) is not None and token.text == "(":
+            self.pos += 1
+            coords = (self.signed("the node's longitude (x)"), self.signed("the node's latitude (y)"))
+            self.expect(")", "after the node's coordinates")
+        return SndNode(ident.text, coords, ident.mark)
+
+    def ends(self, what: str) -> tuple[str, str]:
+        self.expect("(", f"before the {what}'s end nodes")
+        source, target = self.word(f"the {what}'s first node").text, self.word(f"the {what}'s second node").text
+        self.expect(")", f"after the {what}'s two end nodes")
+        return source, target
+
+    def link(self) -> SndLink:
+        ident = self.word("a link id")
+        source, target = self.ends("link")
+        pre_installed = self.number("pre_installed_capacity")
+        for what in ("pre_installed_capacity_cost", "routing_cost", "setup_cost"):
+            self.number(what)
+        self.expect("(", "opening the module list")
+        values = []
+        while (token := self.peek()) is not None and token.text != ")":
+            values.append(self.number("a module capacity or cost"))
+        close = self.expect(")", "closing the module list")
+        if len(values) % 2:
+            raise PlanError(PlanIssue(close.mark, f"link {ident.text}: the module list has an odd number of values",
+                                      "list modules as pairs: capacity cost"))
+        return SndLink(ident.text, source, target, pre_installed, tuple(values[0::2]), ident.mark)
+
+    def demand(self) -> SndDemand:
+        ident = self.word("a demand id")
+        source, target = self.ends("demand")
+        self.number("routing_unit")
+        value = self.number("demand_value")
+        limit = self.word("max_path_length")
+        if limit.text != "UNLIMITED" and not limit.text.isdigit():
+            raise PlanError(PlanIssue(limit.mark, f"max_path_length should be UNLIMITED or a whole number, found '{limit.text}'",
+                                      "write UNLIMITED"))
+        return SndDemand(ident.text, source, target, value, ident.mark)
+
+
+def _check_references(net: SndNetwork) -> None:
+    issues = IssueCollector()
+    nodes: dict[str, Mark] = {}
+    for node in net.nodes:
+        if node.id in nodes:
+            issues.add(node.mark, f"node '{node.id}' is listed twice (first at {nodes[node.id]})", "give every node its own id")
+        nodes.setdefault(node.id, node.mark)
+    for kind, items in (("link", net.links), ("demand", net.demands)):
+        for item in items:
+            for end in (item.source, item.target):
+                if end not in nodes:
+                    issues.add(item.mark, f"{kind} '{item.id}' names unknown node '{end}'", "list the node in NODES ( ... )")
+    issues.raise_if_any()
+
+
+# -- mapping --------------------------------------------------------------------
+
+def _unit(net: SndNetwork, file: str) -> tuple[str, float]:
+    if "unit" not in net.meta:
+        return DEFAULT_UNIT, UNITS[DEFAULT_UNIT]
+    value, mark = net.meta["unit"]
+    if value.upper() not in UNITS:
+        raise PlanError(PlanIssue(mark, f"unknown META unit '{value}'", f"use one of {', '.join(UNITS)}"))
+    return value.upper(), UNITS[value.upper()]
+
+
+def _description(net: SndNetwork, filename: str) -> str:
+    parts = [f"Imported from the SNDlib file {filename}."]
+    if "origin" in net.meta:
+        parts.append(f"Origin: {net.meta['origin'][0]}.")
+    parts.append(CITATION)
+    return " ".join(parts)
+
+
+def _is_geographic(nodes: list[SndNode]) -> bool:
+    """Longitude/latitude if every node has in-range coordinates and they are not all whole numbers (a grid)."""
+    coords = [n.coords for n in nodes]
+    if not coords or any(c is None or not is_lat_lon(c[1], c[0]) for c in coords):
+        return False
+    return any(not float(v).is_integer() for c in coords if c for v in c)
+
+
+def _add_nodes(builder: PlanBuilder, net: SndNetwork) -> tuple[dict[str, str], bool]:
+    geographic = _is_geographic(net.nodes)
+    names: dict[str, str] = {}
+    for node, name in zip(net.nodes, unique_names([(n.id, n.id) for n in net.nodes])):
+        names[node.id] = name
+        tags: list[str] = []
+        if node.coords is not None:
+            x, y = node.coords
+            tags = [f"lat={y!r}", f"lon={x!r}"] if geographic else [f"x={x!r}", f"y={y!r}"]
+        builder.add_node(name, title=node.id if node.id != name else None, tags=tags)
+    builder.note(f"Imported from the SNDlib file: {len(net.nodes)} nodes, {len(net.links)} links and "
+                 f"{len(net.demands)} demands; every node is a router in one extranet domain, every link leased fibre.")
+    if geographic:
+        builder.note("Coordinates are kept as node tags lat=... and lon=... (the plan format has no coordinate "
+                     "field); link latency is the great-circle distance between them at 2e8 m/s (light in fibre).")
+    elif any(n.coords for n in net.nodes):
+        builder.note("The node coordinates are not geographic (planar or grid values); they are kept as node tags "
+                     f"x=... and y=..., and every link takes the default latency {DEFAULT_LATENCY}.")
+    else:
+        builder.note(f"The file gives no node coordinates; every link takes the default latency {DEFAULT_LATENCY}.")
+    return names, geographic
+
+
+def _link_capacity(link: SndLink, factor: float, file: str) -> tuple[float | None, str]:
+    """Bits/s of ``link`` and where they come from: pre-installed, module or none."""
+    if link.pre_installed > 0:
+        bps, source = link.pre_installed * factor, "pre"
+    elif link.modules and max(link.modules) > 0:
+        bps, source = max(link.modules) * factor, "module"
+    else:
+        return None, "none"
+    if bps > MAX_BANDWIDTH:
+        raise PlanError(PlanIssue(link.mark, f"link '{link.id}' has a capacity above 10T bits/s",
+                                  "check the META unit; the plan format allows at most 10T per link"))
+    return bps, source
+
+
+def _add_links(builder: PlanBuilder, net: SndNetwork, names: dict[str, str], geographic: bool,
+               factor: float, file: str, unit: str) -> None:
+    by_id = {n.id: n for n in net.nodes}
+    counts = {"pre": 0, "module": 0, "none": 0}
+    loops = []
+    for link in net.links:
+        if link.source == link.target:
+            loops.append(link.mark.line)
+            continue
+        bps, source = _link_capacity(link, factor, file)
+        counts[source] += 1
+        latency = None
+        if geographic:
+            (lon1, lat1), (lon2, lat2) = by_id[link.source].coords, by_id[link.target].coords  # type: ignore[misc]
+            latency = fibre_delay(great_circle_m(lat1, lon1, lat2, lon2))
+        builder.add_link(names[link.source], names[link.target], bandwidth=bps, latency=latency)
+    stated = "as the META section says" if "unit" in net.meta else "(the file has no META unit; Mbit/s assumed)"
+    builder.note(f"Capacities and demand values are in {unit} {stated}.")
+    total = sum(counts.values())
+    if counts["module"]:
+        builder.note(f"{counts['module']} of {total} links have no pre-installed capacity; "
+                     "their bandwidth is their largest module capacity.")
+    if counts["none"]:
+        builder.note(f"{counts['none']} of {total} links have neither pre-installed nor module capacity; "
+                     f"they take the default bandwidth {DEFAULT_BANDWIDTH}.")
+    if loops:
+        builder.note(f"{len(loops)} self-loop links were dropped: lines {', '.join(map(str, loops))}.")
+    builder.note("Link costs, routing units, path-length limits and admissible paths of the SNDlib instance are not used.")
+
+
+def _add_demands(builder: PlanBuilder, net: SndNetwork, names: dict[str, str], factor: float, file: str) -> None:
+    dropped = []
+    for demand in net.demands:
+        if demand.source == demand.target or demand.value <= 0:
+            dropped.append(demand.mark.line)
+            continue
+        rate = demand.value * factor
+        if rate > MAX_BANDWIDTH:
+            raise PlanError(PlanIssue(demand.mark, f"demand '{demand.id}' is above 10T bits/s",
+                                      "check the META unit; the plan format allows at most 10T per flow"))
+        builder.add_traffic(names[demand.source], names[demand.target], rate)
+    if net.demands:
+        builder.set_service_title("SNDlib traffic demand")
+        builder.note("Each demand becomes one traffic entry of the service 'demand' (kind data) at its own rate; "
+                     "the service's rate is the smallest demand.")
+    if dropped:
+        builder.note(f"{len(dropped)} demands from a node to itself or of value 0 were dropped: lines "
+                     f"{', '.join(map(str, dropped))}.")
