@@ -34,12 +34,14 @@ from pathlib import Path
 from typing import Mapping
 
 import matplotlib
+from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib import cm, transforms
+from matplotlib import cm
+from PIL import Image
 
 from .cjk_font import cjk_font_families
 from .errors import GovnetError
@@ -75,11 +77,21 @@ BANDWIDTH_CLASSES = (  # (upper bound in bit/s, label, line width in points)
 )
 INCHES_PER_UNIT = 0.5            # preferred scale: one node spacing
 NODE_UNITS = 0.36                # a host-sized marker's diameter in layout units
-MAX_PLOT_INCHES = (150.0, 60.0)  # width, height of the plotting area at most
+MAX_PLOT_INCHES = (150.0, 80.0)  # width, height of the plotting area at most
 MIN_PLOT_INCHES = (7.0, 4.5)
 LEGEND_INCHES = 3.4
+LEGEND_COLUMNS = 44              # half-width characters that fit on one legend line
 TITLE_INCHES = 0.6
-MAX_PIXELS = 30000               # Agg's limit is 2**16 per side; stay well below it
+MAX_PNG_PIXELS = 8000            # long side of a PNG at most (time and memory grow with the area)
+PNG_DPI = (100, 150)             # lowest and highest resolution of a PNG
+MIN_LABEL_PIXELS = 5.0           # a PNG leaves out labels smaller than this (unreadable); vector formats keep them
+READABLE_PIXELS = 10.0           # ... and grows core labels towards this, up to MAX_CORE_LABEL_UNITS
+MAX_CORE_LABEL_UNITS = 1.4
+LABEL_UNITS = {"core_router": 0.45}  # label height in layout units by role; others DEFAULT_LABEL_UNITS
+DEFAULT_LABEL_UNITS = 0.2
+LABEL_BOX = {"boxstyle": "square,pad=0.05", "facecolor": "white", "edgecolor": "none", "alpha": 0.6}
+HOLLOW_ROLES = ("cloud",)
+NODE_EDGE_COLOUR = "#1b1b1b"
 
 
 class DrawError(GovnetError):
@@ -103,10 +115,11 @@ def draw_network(net: Network, fmt: str = "png", *, domain: str | None = None,
     if fmt not in FORMATS.values():
         raise DrawError(f"unknown drawing format '{fmt}' (use {', '.join(FORMATS.values())})")
     nodes = _selected_nodes(net, domain)
-    links = [l for l in net.links.values() if l.a in nodes and l.b in nodes]
-    layout = hierarchy_layout(net, nodes)
+    chosen = set(nodes)
+    links = [l for l in net.links.values() if l.a in chosen and l.b in chosen]
+    layout = hierarchy_layout(net, nodes, _label_room(net, _label_candidates(net, nodes)))
     with matplotlib.rc_context(_rc()):
-        scene = _Scene.create(net, layout)
+        scene = _Scene.create(net, layout, fmt)
         _draw_links(scene, links, link_values)
         _draw_nodes(scene, nodes)
         _draw_labels(scene, nodes)
@@ -158,54 +171,77 @@ class _Scene:
     net: Network
     layout: Layout
     figure: Figure
-    axes: object
+    axes: Axes
     scale: float          # inches per layout unit
     colours: dict[str, str]
+    fmt: str
 
     @staticmethod
-    def create(net: Network, layout: Layout) -> "_Scene":
+    def create(net: Network, layout: Layout, fmt: str) -> "_Scene":
         xmin, ymin, xmax, ymax = layout.bounds()
         xmin, xmax = xmin - 3.0, xmax + 1.5
         ymin, ymax = ymin - 2.0, ymax + 1.5
         width, height = xmax - xmin, ymax - ymin
-        scale = min(INCHES_PER_UNIT, MAX_PLOT_INCHES[0] / width, MAX_PLOT_INCHES[1] / height)
+        max_w, max_h = _max_plot_inches(fmt)
+        scale = min(INCHES_PER_UNIT, max_w / width, max_h / height)
         plot_w = max(width * scale, MIN_PLOT_INCHES[0])
         plot_h = max(height * scale, MIN_PLOT_INCHES[1])
         fig_w, fig_h = plot_w + LEGEND_INCHES, plot_h + TITLE_INCHES
-        figure = Figure(figsize=(fig_w, fig_h), dpi=_dpi(fig_w, fig_h))
+        figure = Figure(figsize=(fig_w, fig_h), dpi=min(PNG_DPI[1], MAX_PNG_PIXELS / max(fig_w, fig_h)))
         FigureCanvasAgg(figure)
         axes = figure.add_axes((0.0, 0.0, plot_w / fig_w, plot_h / fig_h))
         axes.set_xlim(xmin, xmin + plot_w / scale)
         axes.set_ylim(ymax - plot_h / scale, ymax)
         axes.set_aspect("equal", adjustable="box", anchor="NW")
         axes.set_axis_off()
-        return _Scene(net, layout, figure, axes, scale, domain_colours(net))
+        return _Scene(net, layout, figure, axes, scale, domain_colours(net), fmt)
 
     def points(self, units: float, low: float, high: float) -> float:
         """``units`` of layout distance in points, kept within ``low``..``high``."""
         return min(max(units * self.scale * 72, low), high)
 
+    def pixels(self, points: float) -> float:
+        """How many pixels ``points`` take in a PNG."""
+        return points * self.figure.get_dpi() / 72
 
-def _dpi(fig_w: float, fig_h: float) -> int:
-    return int(max(40, min(150, MAX_PIXELS / max(fig_w, fig_h))))
+
+def _max_plot_inches(fmt: str) -> tuple[float, float]:
+    """The plotting area's limit: a PNG keeps at least the lower dpi within MAX_PNG_PIXELS."""
+    if fmt != "png":
+        return MAX_PLOT_INCHES
+    side = MAX_PNG_PIXELS / PNG_DPI[0]
+    return (min(MAX_PLOT_INCHES[0], side - LEGEND_INCHES), min(MAX_PLOT_INCHES[1], side - TITLE_INCHES))
 
 
 def _rc() -> dict:
+    """Settings for one drawing: the CJK font first, and stable ids in SVG files."""
     return {
         "font.family": cjk_font_families(),
         "svg.hashsalt": "govnet",
-        "svg.fonttype": "path",
+        "svg.fonttype": "path",  # glyphs as paths: the viewer needs no Chinese font
         "pdf.fonttype": 3,
-        "path.simplify": True,
-        "axes.unicode_minus": False,
     }
 
 
 def _render(figure: Figure, fmt: str) -> bytes:
+    """The file's bytes; no dates or versions inside, so the same plan gives the same bytes."""
     buffer = io.BytesIO()
-    metadata = {"png": {"Software": None}, "svg": {"Date": None}, "pdf": {"CreationDate": None}}[fmt]
-    figure.savefig(buffer, format=fmt, metadata=metadata, facecolor="white")
+    if fmt == "png":
+        _write_png(figure, buffer)
+    else:
+        metadata = {"svg": {"Date": None}, "pdf": {"CreationDate": None}}[fmt]
+        figure.savefig(buffer, format=fmt, metadata=metadata, facecolor="white")
     return buffer.getvalue()
+
+
+def _write_png(figure: Figure, buffer: io.BytesIO) -> None:
+    """Render with Agg and save as RGB (no alpha channel: smaller, and faster to compress)."""
+    figure.set_facecolor("white")
+    canvas = figure.canvas
+    canvas.draw()
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    dpi = round(figure.get_dpi())
+    image.convert("RGB").save(buffer, format="png", dpi=(dpi, dpi))
 
 
 # -- links --------------------------------------------------------------------------
@@ -255,54 +291,78 @@ def _link_colour(scene: _Scene, link, values: Mapping[str, float] | None, cmap, 
 
 
 def _draw_nodes(scene: _Scene, nodes: list[str]) -> None:
-    """One scatter per role (a scatter has one marker shape)."""
+    """One scatter per role (a scatter has one marker shape); hollow roles get a thick domain-coloured ring."""
     by_role: dict[str, list[str]] = {}
     for name in nodes:
         by_role.setdefault(scene.net.nodes[name].role, []).append(name)
-    base = scene.points(NODE_UNITS, 1.2, 12.0)
     edge = scene.points(0.02, 0.1, 0.6)
     for role, group in by_role.items():
-        marker, size = ROLE_MARKERS.get(role, ("o", 1.0))
+        marker = ROLE_MARKERS.get(role, ("o", 1.0))[0]
         xs = [scene.layout.nodes[n][0] for n in group]
         ys = [scene.layout.nodes[n][1] for n in group]
         colours = [scene.colours.get(scene.net.nodes[n].domain, CROSS_DOMAIN_COLOUR) for n in group]
-        face = ["white"] * len(group) if role == "cloud" else colours
-        scene.axes.scatter(xs, ys, s=(base * size) ** 2, marker=marker, c=face, edgecolors=colours if role == "cloud"
-                           else "#1b1b1b", linewidths=edge * (4 if role == "cloud" else 1), zorder=3 if role != "cloud" else 2)
+        hollow = role in HOLLOW_ROLES
+        scene.axes.scatter(xs, ys, s=_marker_points(scene, role) ** 2, marker=marker,
+                           c=["white"] * len(group) if hollow else colours,
+                           edgecolors=colours if hollow else NODE_EDGE_COLOUR,
+                           linewidths=edge * 4 if hollow else edge, zorder=2 if hollow else 3)
+
+
+def _label_candidates(net: Network, nodes: list[str]) -> list[str]:
+    """Every node of a small plan; of a large one the core routers, routers, firewalls and servers."""
+    return nodes if len(nodes) <= SMALL_PLAN else [n for n in nodes if net.nodes[n].role in LARGE_PLAN_LABELS]
+
+
+def _label_room(net: Network, labelled: list[str]) -> dict[str, float]:
+    """The length of each label in layout units (wide CJK characters count as one em)."""
+    room: dict[str, float] = {}
+    for name in labelled:
+        ems = sum(1.0 if ord(ch) >= 0x2E80 else 0.6 for ch in name)
+        room[name] = ems * LABEL_UNITS.get(net.nodes[name].role, DEFAULT_LABEL_UNITS) + 0.2
+    return room
 
 
 def _labelled(scene: _Scene, nodes: list[str]) -> list[str]:
-    if len(nodes) <= SMALL_PLAN:
-        return nodes
-    return [n for n in nodes if scene.net.nodes[n].role in LARGE_PLAN_LABELS]
+    """The label candidates; a PNG leaves out labels too small to read at its resolution."""
+    chosen = _label_candidates(scene.net, nodes)
+    if scene.fmt != "png":
+        return chosen
+    readable = {role for role in {scene.net.nodes[n].role for n in chosen}
+                if scene.pixels(_label_points(scene, role)) >= MIN_LABEL_PIXELS}
+    return [n for n in chosen if scene.net.nodes[n].role in readable]
+
+
+def _label_points(scene: _Scene, role: str) -> float:
+    """Label size: a fixed share of the node spacing; core labels of a large PNG grow to stay readable."""
+    if role not in LABEL_UNITS:
+        return scene.points(DEFAULT_LABEL_UNITS, 0.5, 7.0)
+    size = scene.points(LABEL_UNITS[role], 0.5, 8.5)
+    if scene.fmt == "png" and scene.pixels(size) < READABLE_PIXELS:
+        size = min(READABLE_PIXELS * 72 / scene.figure.get_dpi(), scene.points(MAX_CORE_LABEL_UNITS, 0.5, 8.5))
+    return size
 
 
 def _draw_labels(scene: _Scene, nodes: list[str]) -> None:
     """Hubs and lone nodes are labelled below; units of a star along the ray from their hub."""
-    size = scene.points(0.2, 1.0, 7.0)
     per_unit = scene.scale * 72  # points per layout unit
     boxed = len(nodes) <= SMALL_PLAN
     centres = set(scene.layout.hubs.values())  # nodes with a star of their own
     for name in _labelled(scene, nodes):
         node = scene.net.nodes[name]
         gap = (_marker_points(scene, node.role) / 2 + 1.5) / per_unit
-        fontsize = size * (1.15 if node.role == "core_router" else 1.0)
-        style = {"fontsize": fontsize, "zorder": 4, "clip_on": True, "color": "#1b1b1b",
-                 "bbox": _LABEL_BOX if boxed else None}
+        style = {"fontsize": _label_points(scene, node.role), "zorder": 4, "clip_on": True, "color": "#1b1b1b",
+                 "bbox": LABEL_BOX if boxed or node.role in LABEL_UNITS else None}
         x, y = scene.layout.nodes[name]
         hub = scene.layout.hubs.get(name)
         if hub is None or name in centres or scene.layout.nodes[hub] == (x, y):
-            scene.axes.text(x, y - gap, name, ha="center", va="top", **style)
+            scene.axes.text(x, y - gap, name, ha="center", va="top", gid=f"label-{name}", **style)
             continue
         hx, hy = scene.layout.nodes[hub]
         angle = math.degrees(math.atan2(y - hy, x - hx))
         dx, dy = math.cos(math.radians(angle)) * gap, math.sin(math.radians(angle)) * gap
         flipped = not -90.0 < angle <= 90.0
-        scene.axes.text(x + dx, y + dy, name, rotation=angle - 180.0 if flipped else angle,
+        scene.axes.text(x + dx, y + dy, name, rotation=angle - 180.0 if flipped else angle, gid=f"label-{name}",
                         rotation_mode="anchor", ha="right" if flipped else "left", va="center", **style)
-
-
-_LABEL_BOX = {"boxstyle": "square,pad=0.05", "facecolor": "white", "edgecolor": "none", "alpha": 0.6}
 
 
 def _marker_points(scene: _Scene, role: str) -> float:
@@ -313,11 +373,12 @@ def _marker_points(scene: _Scene, role: str) -> float:
 def _draw_bands(scene: _Scene) -> None:
     """The level of each band, at the left edge."""
     xmin = scene.axes.get_xlim()[0]
-    for level, top in scene.layout.bands.items():
+    for level, tops in scene.layout.bands.items():
         label = f"{LEVEL_NAMES_CN.get(level, level)}\n{level}"
-        scene.axes.text(xmin + 0.3, top - 0.3, label, fontsize=scene.points(0.5, 6.0, 11.0), color="#7b7d7d",
-                        ha="left", va="top", zorder=0)
-        scene.axes.axhline(top + 1.0, color="#eaecee", linewidth=0.6, zorder=0)
+        for top in tops:
+            scene.axes.text(xmin + 0.3, top - 0.3, label, fontsize=9, color="#7b7d7d",
+                            ha="left", va="top", zorder=0)
+            scene.axes.axhline(top + 1.0, color="#eaecee", linewidth=0.6, zorder=0)
 
 
 # -- legend ---------------------------------------------------------------------------
@@ -325,47 +386,76 @@ def _draw_bands(scene: _Scene) -> None:
 
 def _draw_legend(scene: _Scene, nodes: list[str], links: list, values: Mapping[str, float] | None,
                  value_label: str) -> None:
+    """Domains, roles, media and bandwidth classes in the right-hand column (and the colour bar)."""
+    sections = [
+        ("domains", _domain_handles(scene, nodes)),
+        ("roles", _role_handles(scene, nodes)),
+        ("media", _medium_handles(scene, links, values)),
+        ("bandwidth", _bandwidth_handles(links)),
+    ]
     handles: list[Line2D] = []
-    headers: list[int] = []
-
-    def header(text: str) -> None:
-        headers.append(len(handles))
-        handles.append(Line2D([], [], linestyle="none", label=text))
-
-    net = scene.net
-    header("domains")
-    present = {net.nodes[n].domain for n in nodes}
-    for name, dom in net.domains.items():
-        if name in present:
-            label = f"{name}{f' {dom.title}' if dom.title else ''}: {dom.kind}, {dom.clearance_label}"
-            handles.append(Line2D([], [], marker="o", linestyle="none", markersize=8,
-                                  markerfacecolor=scene.colours[name], markeredgecolor="#1b1b1b", label=label))
-    header("roles")
-    roles = dict.fromkeys(net.nodes[n].role for n in nodes)
-    for role in ROLE_MARKERS:
-        if role in roles:
-            marker, size = ROLE_MARKERS[role]
-            handles.append(Line2D([], [], marker=marker, linestyle="none", markersize=min(4 + 2.5 * size, 10),
-                                  markerfacecolor="#bfc9ca", markeredgecolor="#1b1b1b", label=role))
-    header("media")
-    media = dict.fromkeys(l.medium for l in links)
-    for medium in list(MEDIUM_STYLES) + [m for m in media if m not in MEDIUM_STYLES]:
-        if medium in media:
-            handles.append(Line2D([], [], color="#444444", linestyle=MEDIUM_STYLES.get(medium, "-"),
-                                  linewidth=1.2, label=medium))
-    if values is None and any(net.nodes[l.a].domain != net.nodes[l.b].domain for l in links):
-        handles.append(Line2D([], [], color=CROSS_DOMAIN_COLOUR, linewidth=1.6, label="joins two domains"))
-    header("bandwidth")
-    classes = {_bandwidth_class(l.bandwidth)[0] for l in links}
-    for _, label, width in BANDWIDTH_CLASSES:
-        if label in classes:
-            handles.append(Line2D([], [], color="#444444", linewidth=width, label=label))
+    headers: set[int] = set()
+    for title, entries in sections:
+        if entries:
+            headers.add(len(handles))
+            handles.append(Line2D([], [], linestyle="none", label=title))
+            handles.extend(entries)
     _place_legend(scene, handles, headers)
     if values is not None:
         _draw_colour_bar(scene, value_label)
 
 
-def _place_legend(scene: _Scene, handles: list[Line2D], headers: list[int]) -> None:
+def _domain_handles(scene: _Scene, nodes: list[str]) -> list[Line2D]:
+    present = {scene.net.nodes[n].domain for n in nodes}
+    return [Line2D([], [], marker="o", linestyle="none", markersize=8, markerfacecolor=scene.colours[name],
+                   markeredgecolor=NODE_EDGE_COLOUR, label=_domain_label(name, dom.kind, dom.clearance_label, dom.title))
+            for name, dom in scene.net.domains.items() if name in present]
+
+
+def _role_handles(scene: _Scene, nodes: list[str]) -> list[Line2D]:
+    present = {scene.net.nodes[n].role for n in nodes}
+    roles = list(ROLE_MARKERS) + sorted(present - set(ROLE_MARKERS))
+    return [Line2D([], [], marker=ROLE_MARKERS.get(role, ("o", 1.0))[0], linestyle="none",
+                   markersize=min(4 + 2.5 * ROLE_MARKERS.get(role, ("o", 1.0))[1], 10),
+                   markerfacecolor="#bfc9ca", markeredgecolor=NODE_EDGE_COLOUR, label=role)
+            for role in roles if role in present]
+
+
+def _medium_handles(scene: _Scene, links: list, values: Mapping[str, float] | None) -> list[Line2D]:
+    present = {l.medium for l in links}
+    media = list(MEDIUM_STYLES) + sorted(present - set(MEDIUM_STYLES))
+    out = [Line2D([], [], color="#444444", linestyle=MEDIUM_STYLES.get(m, "-"), linewidth=1.2, label=m)
+           for m in media if m in present]
+    if values is None and any(scene.net.nodes[l.a].domain != scene.net.nodes[l.b].domain for l in links):
+        out.append(Line2D([], [], color=CROSS_DOMAIN_COLOUR, linewidth=1.6, label="joins two domains"))
+    return out
+
+
+def _bandwidth_handles(links: list) -> list[Line2D]:
+    present = {_bandwidth_class(l.bandwidth)[0] for l in links}
+    return [Line2D([], [], color="#444444", linewidth=width, label=label)
+            for _, label, width in BANDWIDTH_CLASSES if label in present]
+
+
+def _domain_label(name: str, kind: str, clearance: str, title: str | None) -> str:
+    """``name: kind, clearance`` and, on a second line, the title cut to the legend's width."""
+    label = f"{name}: {kind}, {clearance}"
+    if title and title != name:
+        label += "\n" + _clip(title, LEGEND_COLUMNS)
+    return label
+
+
+def _clip(text: str, columns: int) -> str:
+    """``text`` cut to ``columns`` (a wide CJK character takes two), ending in … when cut."""
+    used = 0
+    for index, ch in enumerate(text):
+        used += 2 if ord(ch) >= 0x2E80 else 1
+        if used > columns:
+            return text[:max(index - 1, 0)] + "…"
+    return text
+
+
+def _place_legend(scene: _Scene, handles: list[Line2D], headers: set[int]) -> None:
     fig_w = scene.figure.get_figwidth()
     left = 1 - (LEGEND_INCHES - 0.1) / fig_w
     top = 1 - TITLE_INCHES / scene.figure.get_figheight()

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import fnmatch
 import ipaddress
-import string
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
@@ -107,6 +106,7 @@ class _Expander:
         self.tunnels: list[tuple[Any, tuple, _Context]] = []
         self.group_fields: dict[str, dict[str, Any]] = {}
         self.template_order: dict[str, list[str]] = {}
+        self._contexts: dict[str, _Context] = {}
 
     # -- helpers -------------------------------------------------------------
     def mark(self, path: Iterable) -> Mark:
@@ -130,7 +130,7 @@ class _Expander:
         if extra:
             values.update(extra)
         try:
-            return string.Formatter().vformat(pattern, (), _Strict(values))
+            return pattern.format_map(_Strict(values))
         except KeyError as exc:
             key = exc.args[0]
             self.error(path, f"unknown placeholder {{{key}}} in '{pattern}'",
@@ -191,7 +191,8 @@ class _Expander:
                 child = self.format(gen.name, ctx, path + ("generate", "name"), {"i": i, "parent": name})
                 if child is None:
                     break
-                self._add_site(child, child_level, name, None, self.sites[name].phase, path + ("generate",))
+                phase = self.phase_of(gen.phase, path + ("generate", "phase")) if gen.phase else self.sites[name].phase
+                self._add_site(child, child_level, name, None, phase, path + ("generate",))
                 self.site_templates[child] = [(t, path + ("generate", "templates", j)) for j, t in enumerate(gen.templates)]
 
     def _add_site(self, name: str, level: str, parent: str | None, title: str | None, phase: int, path: tuple) -> None:
@@ -205,6 +206,12 @@ class _Expander:
     def context(self, site: str | None) -> _Context:
         if site is None:
             return _Context(None, {})
+        cached = self._contexts.get(site)
+        if cached is None:
+            cached = self._contexts[site] = self._new_context(site)
+        return cached
+
+    def _new_context(self, site: str) -> _Context:
         values: dict[str, Any] = {"site": site, "level": self.sites[site].level, "parent": self.sites[site].parent or ""}
         current: str | None = site
         while current is not None:
@@ -304,7 +311,8 @@ class _Expander:
             return
         group = getattr(spec, "group", None) if spec is not None else forced.pop("group", None)
         fields = {k: getattr(spec, k) for k in spec.model_fields_set if k in NODE_FIELDS} if spec is not None else {}
-        fields.update({k: v for k, v in forced.items() if v is not None and k not in fields})
+        # what a star or aggregation says of its units ranks below the units' groups
+        fields["_forced"] = {k: v for k, v in forced.items() if v is not None}
         groups = [group] if isinstance(group, str) else list(group or [])
         self.nodes[name] = _NodeDraft(
             name, fields, groups,
@@ -337,7 +345,8 @@ class _Expander:
         if name is None or core is None:
             return
         site = self.format(agg.site, ctx, path + ("site",)) if agg.site else None
-        self.add_node(name, None, path, ctx, role=agg.role, domain=agg.domain, site=site, phase=agg.phase, title=agg.title)
+        self.add_node(name, None, path, ctx, role=agg.role, domain=agg.domain, site=site, phase=agg.phase, title=agg.title,
+                      group=agg.group)
         if name in self.nodes:
             self.nodes[name].fields.setdefault("_inherit_from", core)
         self.links.append(_LinkDraft(name, core, _set_fields(agg.uplink, LinkAttrs, phase=agg.phase), None, path + ("uplink",)))
@@ -346,7 +355,7 @@ class _Expander:
             if member_name is None:
                 continue
             self.add_node(member_name, None, path + ("members", i), ctx, role=agg.member_role, domain=agg.domain,
-                          site=site, phase=agg.phase)
+                          site=site, phase=agg.phase, group=agg.member_group)
             if member_name in self.nodes:
                 self.nodes[member_name].fields.setdefault("_inherit_from", name)
             self.links.append(_LinkDraft(member_name, name, _set_fields(agg.member_link, LinkAttrs, phase=agg.phase),
@@ -368,6 +377,7 @@ class _Expander:
                 out.update({k: parent[k] for k in ("domain", "site", "phase") if k in parent})
             if draft.context_site:
                 out["site"] = draft.context_site
+            out.update(draft.fields.get("_forced", {}))
             for i, group in enumerate(draft.groups):
                 if group not in self.spec.groups:
                     self.error(draft.path + ("group",), f"node '{name}' names unknown group '{group}'",
@@ -522,8 +532,8 @@ class _Expander:
                     if prefixlen:
                         subnet = self._allocate(allocators, pool_domain, prefixlen, draft.path)
                         if subnet is not None:
-                            hosts = [subnet.network_address, subnet.network_address + 1] if prefixlen == 31 else list(subnet.hosts())[:2]
-                            addresses = [ipaddress.IPv4Interface(f"{h}/{prefixlen}") for h in hosts]
+                            first = int(subnet.network_address) + (0 if prefixlen == 31 else 1)
+                            addresses = [ipaddress.IPv4Interface((first, prefixlen)), ipaddress.IPv4Interface((first + 1, prefixlen))]
                 medium = attrs.get("medium") or "lan"
                 bandwidth = attrs.get("bandwidth") or DEFAULT_BANDWIDTH
                 link = Link(
@@ -568,7 +578,7 @@ class _Expander:
                 name=name, role=f.get("role", "host"), domain=domain, site=f.get("site", ""),
                 phase=self.phase_of(phase_name, draft.path + ("phase",)) if phase_name else 0,
                 interfaces=freeze(dict(sorted(interfaces.items()))),
-                loopback=ipaddress.IPv4Interface(f"{loopback_net.network_address}/32") if loopback_net else None,
+                loopback=ipaddress.IPv4Interface((int(loopback_net.network_address), 32)) if loopback_net else None,
                 lan=f.get("lan"), title=f.get("title"),
                 classification=CLASSIFICATION_ORDER.index(classification) if classification else 0,
                 services=tuple(f.get("services", ())), default_action=f.get("default_action"),
@@ -724,6 +734,8 @@ class _Expander:
             if selector.name and not fnmatch.fnmatchcase(node.name, selector.name):
                 continue
             if selector.service and selector.service not in node.services:
+                continue
+            if selector.tag and selector.tag not in node.tags:
                 continue
             out.append(node.name)
         return out

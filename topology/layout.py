@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Mapping
 
 from .graphs import hierarchy_tree
@@ -50,6 +50,11 @@ DOMAIN_GAP = 2.0        # between the stars of two domains at one site
 SITE_GAP = 2.5          # between neighbouring sites on a band
 ROW_GAP = 1.5           # between wrapped rows of sites inside one band
 BAND_GAP = 3.0          # between two bands
+STRIP_GAP = 8.0         # between two strips of a folded plan
+MAX_ASPECT = 3.0        # a plan wider than this (width / height) is folded ...
+TARGET_ASPECT = 2.0     # ... into the strips and rows that come closest to this
+PER_ROW_CHOICES = (None, 1, 2, 3, 4, 6, 8)
+MAX_STRIPS = 24
 WRAP_AFTER = 6          # more leaf children than this wrap into rows
 CENTRE_PRIORITY = ("core_router", "router", "aggregation", "firewall", "switch", "access_switch")
 
@@ -59,14 +64,15 @@ class Layout:
     """Positions of nodes and sites, and the ``y`` of the top of every band.
 
     ``sites`` maps a site to the centre of its stars; ``bands`` maps a level to
-    the ``y`` of the top of its band (levels that no site uses are absent);
+    the ``y`` of the top of its band, one per strip (levels that no site uses
+    are absent);
     ``hubs`` maps a node to the node its star hangs it around (centres of
     stars have none), so a drawing can set labels along the ray.
     """
 
     nodes: Mapping[str, Point]
     sites: Mapping[str, Point]
-    bands: Mapping[str, float]
+    bands: Mapping[str, tuple[float, ...]]
     hubs: Mapping[str, str]
 
     def bounds(self) -> tuple[float, float, float, float]:
@@ -79,24 +85,29 @@ class Layout:
         return (min(xs), min(ys), max(xs), max(ys))
 
 
-def hierarchy_layout(net: Network, nodes: Iterable[str] | None = None) -> Layout:
+def hierarchy_layout(net: Network, nodes: Iterable[str] | None = None,
+                     label_room: Mapping[str, float] | None = None) -> Layout:
     """Lay out ``net`` (or only the given ``nodes`` of it) by administrative level.
 
-    Sites without any laid-out node in their subtree are left out.
+    ``label_room`` keeps free space beyond a node on the ray from its hub (in
+    layout units, e.g. for its label), so stars side by side leave room for
+    their outer labels. Sites without any laid-out node in their subtree are
+    left out.
     """
     chosen = list(net.nodes) if nodes is None else [n for n in nodes if n in net.nodes]
     members = _members_by_site(net, chosen)
-    stars = {site: _site_stars(net, names) for site, names in members.items()}
+    room = label_room or {}
+    stars = {site: _site_stars(net, names, room) for site, names in members.items()}
     hubs = {child: hub for star in stars.values() for child, hub in star.hubs.items()}
     tree = _SiteTree.build(net, stars)
-    site_centres = tree.place()
+    site_centres, band_tops = tree.place()
     node_positions: dict[str, Point] = {}
     for site, (cx, cy) in site_centres.items():
         for name, (dx, dy) in stars.get(site, _SiteStars.empty()).offsets.items():
             node_positions[name] = (cx + dx, cy + dy)
     ordered = {name: node_positions[name] for name in chosen if name in node_positions}
     kept_hubs = {n: hubs[n] for n in ordered if n in hubs}
-    return Layout(freeze(ordered), freeze(site_centres), freeze(tree.band_tops()), freeze(kept_hubs))
+    return Layout(freeze(ordered), freeze(site_centres), freeze(band_tops), freeze(kept_hubs))
 
 
 # -- stars inside a site ------------------------------------------------------
@@ -125,14 +136,14 @@ def _members_by_site(net: Network, chosen: list[str]) -> dict[str, list[str]]:
     return out
 
 
-def _site_stars(net: Network, names: list[str]) -> _SiteStars:
+def _site_stars(net: Network, names: list[str], room: Mapping[str, float]) -> _SiteStars:
     """One star per domain, side by side from left to right in the plan's domain order."""
     by_domain: dict[str, list[str]] = {}
     for name in names:
         by_domain.setdefault(net.nodes[name].domain, []).append(name)
     domain_order = {d: i for i, d in enumerate(net.domains)}
     groups = sorted(by_domain.items(), key=lambda item: domain_order.get(item[0], len(domain_order)))
-    stars = [_star(net, group) for _, group in groups]
+    stars = [_star(net, group, room) for _, group in groups]
     width = sum(2 * radius for _, radius, _ in stars) + DOMAIN_GAP * (len(stars) - 1)
     height = max((2 * radius for _, radius, _ in stars), default=0.0)
     offsets: dict[str, Point] = {}
@@ -146,14 +157,15 @@ def _site_stars(net: Network, names: list[str]) -> _SiteStars:
     return _SiteStars(offsets, width, height, hubs)
 
 
-def _star(net: Network, group: list[str]) -> tuple[dict[str, Point], float, dict[str, str]]:
+def _star(net: Network, group: list[str], room: Mapping[str, float]) -> tuple[dict[str, Point], float, dict[str, str]]:
     """Positions of ``group`` (one domain at one site) around its centre, the star's radius, each node's hub."""
     children = _star_tree(net, group)
-    order = _top_down(children, min(group, key=_ranker(net, group)))
+    order = _walk([min(group, key=_ranker(net, group))], children)
     radius: dict[str, float] = {}
     plans: dict[str, _Rings] = {}
     for node in reversed(order):
-        plans[node] = _Rings.around([radius[c] for c in children.get(node, [])])
+        kids = children.get(node, [])
+        plans[node] = _Rings.around([radius[c] for c in kids], [room.get(c, 0.0) for c in kids])
         radius[node] = plans[node].radius
     positions: dict[str, Point] = {order[0]: (0.0, 0.0)}
     for node in order:
@@ -202,14 +214,6 @@ def _ranker(net: Network, group: list[str]):
     return key
 
 
-def _top_down(children: Mapping[str, list[str]], root: str) -> list[str]:
-    """Every node of the star tree, parents before children."""
-    order = [root]
-    for node in order:  # the list grows while it is walked: a breadth-first walk
-        order.extend(children.get(node, []))
-    return order
-
-
 @dataclass(frozen=True)
 class _Rings:
     """Where the children of one star node go: offsets in child order, and the radius needed."""
@@ -218,15 +222,16 @@ class _Rings:
     radius: float
 
     @staticmethod
-    def around(child_radii: list[float]) -> "_Rings":
-        """Leaves (radius 0.5) on inner rings, children with stars of their own on an outer ring."""
+    def around(child_radii: list[float], rooms: list[float]) -> "_Rings":
+        """Leaves (radius 0.5, plus their room outwards) on inner rings, sub-stars on an outer ring."""
         leaf_radius = NODE_SPACING / 2
         leaves = [i for i, r in enumerate(child_radii) if r <= leaf_radius]
         hubs = [i for i, r in enumerate(child_radii) if r > leaf_radius]
         offsets: dict[int, Point] = {}
         inner = _ring_positions(len(leaves))
         offsets.update(zip(leaves, inner))
-        inner_radius = max((math.hypot(x, y) for x, y in inner), default=0.0) + leaf_radius
+        inner_radius = max((math.hypot(x, y) + leaf_radius + rooms[i] for i, (x, y) in zip(leaves, inner)),
+                           default=leaf_radius)
         radius = inner_radius
         if hubs:
             hub_radii = [child_radii[i] for i in hubs]
@@ -259,7 +264,7 @@ def _ring_positions(count: int) -> list[Point]:
 def _ring_angles(take: int, inner: list[float]) -> list[float]:
     """Angles for ``take`` nodes: gaps of the inner ring when they suffice, else evenly spaced."""
     if not inner:
-        turn = math.pi / take if take > 1 else 0.0  # no node straight up, where the line to the parent runs
+        turn = math.pi / take  # no node straight up, where the line to the parent runs
         return [math.pi / 2 + turn + 2 * math.pi * k / take for k in range(take)]
     if take <= len(inner):
         gaps = [(a + (inner[(i + 1) % len(inner)] + (2 * math.pi if i + 1 == len(inner) else 0.0))) / 2
@@ -293,15 +298,30 @@ def _half_angle(radius: float, ring: float) -> float:
 # -- the tree of sites ----------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """How the site tree is folded: sites per wrapped row, and the subtrees of each strip."""
+
+    per_row: int | None  # None: about sqrt(2n) for n wrapped children
+    strips: list[list[str]]
+
+
 @dataclass
 class _SiteTree:
-    """The sites to draw, their bands and boxes, and the tidy placement of their subtrees."""
+    """The sites to draw, their bands and boxes, and the tidy placement of their subtrees.
+
+    The sites from the root down to the first site with several children form
+    the *chain* (the province and, for a one-prefecture plan, the prefecture);
+    the subtrees below it are the *units*. A plan far wider than high puts its
+    units into several *strips*, one below the other, each with every band.
+    """
 
     roots: list[str]
     children: dict[str, list[str]]
     band: dict[str, int]
     box: dict[str, tuple[float, float]]
     levels: list[str]
+    _memo: dict = field(default_factory=dict, repr=False)
 
     @staticmethod
     def build(net: Network, stars: Mapping[str, _SiteStars]) -> "_SiteTree":
@@ -317,62 +337,110 @@ class _SiteTree:
         levels = [LEVEL_ORDER[min(b, len(LEVEL_ORDER) - 1)] for b in range(max(band.values(), default=-1) + 1)]
         return _SiteTree(roots, children, band, box, levels)
 
-    def place(self) -> dict[str, Point]:
-        widths = self._subtree_widths()
-        rows = self._rows()
-        tops = self._band_top_list(rows)
-        cell = self._cell_heights()
-        xs: dict[str, float] = {}
-        row_of: dict[str, int] = {}
-        left = 0.0
-        for root in self.roots:
-            self._place_subtree(root, left, widths, xs, row_of)
-            left += widths[root] + SITE_GAP
-        centres: dict[str, Point] = {}
-        for site in self._top_down():
-            b = self.band[site]
-            y = tops[b] - (row_of.get(site, 0) + 0.5) * (cell[b] + ROW_GAP)
-            centres[site] = (xs[site], y)
-        return centres
+    # chain and units
 
-    def band_tops(self) -> dict[str, float]:
-        tops = self._band_top_list(self._rows())
-        used = set(self.band.values())
-        out: dict[str, float] = {}
-        for b, top in enumerate(tops):
-            if b in used:
-                out.setdefault(self.levels[b], top)
+    def chain(self) -> list[str]:
+        if len(self.roots) != 1:
+            return []
+        out = [self.roots[0]]
+        while len(self.children.get(out[-1], [])) == 1:
+            out.append(self.children[out[-1]][0])
         return out
 
-    # widths and rows
+    def units(self) -> list[str]:
+        chain = self.chain()
+        return list(self.children.get(chain[-1], [])) if chain else list(self.roots)
+
+    # placement
+
+    def place(self) -> tuple[dict[str, Point], dict[str, tuple[float, ...]]]:
+        """Centre of every site, and the tops of the bands of each level (one per strip)."""
+        shape = self._choose_shape()
+        widths = self._subtree_widths(shape.per_row)
+        width = self._width(shape, widths)
+        xs: dict[str, float] = {site: width / 2 for site in self.chain()}
+        row_of: dict[str, int] = {}
+        for strip in shape.strips:
+            left = (width - _row_width(strip, widths)) / 2
+            for unit in strip:
+                self._place_subtree(unit, left, widths, shape.per_row, xs, row_of)
+                left += widths[unit] + SITE_GAP
+        tops = self._band_tops(shape)
+        cell = self._cell_heights()
+        centres: dict[str, Point] = {}
+        for site in self.chain():
+            b = self.band[site]
+            centres[site] = (xs[site], tops[0][b] - (cell[b] + ROW_GAP) / 2)
+        for k, strip in enumerate(shape.strips):
+            for site in _walk(strip, self.children):
+                b = self.band[site]
+                centres[site] = (xs[site], tops[k][b] - (row_of.get(site, 0) + 0.5) * (cell[b] + ROW_GAP))
+        return centres, self._level_tops(tops)
+
+    def _place_subtree(self, root: str, left: float, widths: Mapping[str, float], per_row: int | None,
+                       xs: dict[str, float], row_of: dict[str, int]) -> None:
+        stack = [(root, left)]
+        while stack:
+            site, slot_left = stack.pop()
+            centre = slot_left + widths[site] / 2
+            xs[site] = centre
+            rows = self._child_rows(site, per_row)
+            for r, row in enumerate(rows):
+                x = centre - _row_width(row, widths) / 2
+                for child in row:
+                    if len(rows) > 1:
+                        row_of[child] = r
+                    stack.append((child, x))
+                    x += widths[child] + SITE_GAP
+
+    # the shape: wrapping and strips
+
+    def _choose_shape(self) -> _Shape:
+        """One strip unless the plan is far wider than high; then the fold closest to TARGET_ASPECT."""
+        units = self.units()
+        best = _Shape(None, [units])
+        if len(units) < 2 or self._aspect(best) <= MAX_ASPECT:
+            return best
+        best_score = abs(math.log(self._aspect(best) / TARGET_ASPECT))
+        for per_row in PER_ROW_CHOICES:
+            widths = self._subtree_widths(per_row)
+            for count in range(1, min(len(units), MAX_STRIPS) + 1):
+                shape = _Shape(per_row, _pack(units, widths, count))
+                score = abs(math.log(self._aspect(shape, widths) / TARGET_ASPECT))
+                if score < best_score - 1e-9:
+                    best, best_score = shape, score
+        return best
+
+    def _aspect(self, shape: _Shape, widths: Mapping[str, float] | None = None) -> float:
+        widths = widths if widths is not None else self._subtree_widths(shape.per_row)
+        tops = self._band_tops(shape)
+        height = -self._bottom(shape, tops)
+        return self._width(shape, widths) / max(height, 1.0)
+
+    def _width(self, shape: _Shape, widths: Mapping[str, float]) -> float:
+        strips = max((_row_width(strip, widths) for strip in shape.strips), default=0.0)
+        chain = max((self.box[s][0] for s in self.chain()), default=0.0)
+        return max(strips, chain, 1.0)
 
     def _wraps(self, site: str) -> bool:
         kids = self.children.get(site, [])
         return len(kids) > WRAP_AFTER and not any(self.children.get(k) for k in kids)
 
-    def _child_rows(self, site: str) -> list[list[str]]:
+    def _child_rows(self, site: str, per_row: int | None) -> list[list[str]]:
         kids = self.children.get(site, [])
         if not self._wraps(site):
             return [kids] if kids else []
-        per_row = math.ceil(math.sqrt(len(kids) * 2))
-        return [kids[i:i + per_row] for i in range(0, len(kids), per_row)]
+        size = per_row or math.ceil(math.sqrt(len(kids) * 2))
+        return [kids[i:i + size] for i in range(0, len(kids), size)]
 
-    def _subtree_widths(self) -> dict[str, float]:
+    def _subtree_widths(self, per_row: int | None) -> dict[str, float]:
         widths: dict[str, float] = {}
-        for site in reversed(self._top_down()):
-            span = max((_row_width(row, widths) for row in self._child_rows(site)), default=0.0)
+        for site in reversed(_walk(self.roots, self.children)):
+            span = max((_row_width(row, widths) for row in self._child_rows(site, per_row)), default=0.0)
             widths[site] = max(self.box[site][0], span)
         return widths
 
-    def _rows(self) -> dict[int, int]:
-        """How many rows each band needs (wrapped children take several)."""
-        rows: dict[int, int] = {b: 1 for b in self.band.values()}
-        for site in self.band:
-            child_rows = self._child_rows(site)
-            if len(child_rows) > 1:
-                b = self.band[child_rows[0][0]]
-                rows[b] = max(rows[b], len(child_rows))
-        return rows
+    # bands
 
     def _cell_heights(self) -> dict[int, float]:
         cell: dict[int, float] = {}
@@ -380,38 +448,85 @@ class _SiteTree:
             cell[b] = max(cell.get(b, 0.0), self.box[site][1])
         return cell
 
-    def _band_top_list(self, rows: Mapping[int, int]) -> list[float]:
+    def _band_heights(self, per_row: int | None) -> dict[int, float]:
+        """Height of each band: its tallest site times the most rows any wrapped group needs there."""
+        cached = self._memo.get(("heights", per_row))
+        if cached is None:
+            cached = self._memo[("heights", per_row)] = self._measure_bands(per_row)
+        return cached
+
+    def _measure_bands(self, per_row: int | None) -> dict[int, float]:
+        rows: dict[int, int] = {b: 1 for b in self.band.values()}
+        for site in self.band:
+            child_rows = self._child_rows(site, per_row)
+            if len(child_rows) > 1:
+                b = self.band[child_rows[0][0]]
+                rows[b] = max(rows[b], len(child_rows))
         cell = self._cell_heights()
-        tops: list[float] = []
+        return {b: rows[b] * (cell[b] + ROW_GAP) for b in rows}
+
+    def _band_tops(self, shape: _Shape) -> list[dict[int, float]]:
+        """For each strip, the top ``y`` of each band (the chain's bands are in strip 0's map)."""
+        heights = self._band_heights(shape.per_row)
+        chain_bands, unit_bands = self._band_sets()
         top = 0.0
-        for b in range(max(self.band.values(), default=-1) + 1):
-            tops.append(top)
-            height = rows.get(b, 0) * (cell.get(b, 0.0) + ROW_GAP)
-            top -= height + (BAND_GAP if height else 0.0)
-        return tops
+        head: dict[int, float] = {}
+        for b in chain_bands:
+            head[b] = top
+            top -= heights[b] + BAND_GAP
+        strip_height = sum(heights[b] for b in unit_bands) + BAND_GAP * max(len(unit_bands) - 1, 0)
+        out: list[dict[int, float]] = []
+        for _ in shape.strips or [[]]:
+            tops = dict(head) if not out else {}
+            y = top
+            for b in unit_bands:
+                tops[b] = y
+                y -= heights[b] + BAND_GAP
+            out.append(tops)
+            top -= strip_height + STRIP_GAP
+        return out
 
-    # placement
+    def _band_sets(self) -> tuple[list[int], list[int]]:
+        """The bands of the chain and the bands of the units, top first."""
+        cached = self._memo.get("bands")
+        if cached is None:
+            chain = sorted({self.band[s] for s in self.chain()})
+            units = sorted({self.band[s] for s in _walk(self.units(), self.children)})
+            cached = self._memo["bands"] = (chain, units)
+        return cached
 
-    def _place_subtree(self, root: str, left: float, widths: Mapping[str, float],
-                       xs: dict[str, float], row_of: dict[str, int]) -> None:
-        stack = [(root, left)]
-        while stack:
-            site, slot_left = stack.pop()
-            centre = slot_left + widths[site] / 2
-            xs[site] = centre
-            for r, row in enumerate(self._child_rows(site)):
-                x = centre - _row_width(row, widths) / 2
-                for child in row:
-                    if self._wraps(site):
-                        row_of[child] = r
-                    stack.append((child, x))
-                    x += widths[child] + SITE_GAP
+    def _bottom(self, shape: _Shape, tops: list[dict[int, float]]) -> float:
+        heights = self._band_heights(shape.per_row)
+        return min((y - heights[b] for strip in tops for b, y in strip.items()), default=-1.0)
 
-    def _top_down(self) -> list[str]:
-        order = list(self.roots)
-        for site in order:
-            order.extend(self.children.get(site, []))
-        return order
+    def _level_tops(self, tops: list[dict[int, float]]) -> dict[str, tuple[float, ...]]:
+        out: dict[str, list[float]] = {}
+        for strip in tops:
+            for b, y in sorted(strip.items()):
+                out.setdefault(self.levels[b], []).append(y)
+        return {level: tuple(ys) for level, ys in out.items()}
+
+
+def _walk(roots: Iterable[str], children: Mapping[str, list[str]]) -> list[str]:
+    """``roots`` and everything below them, parents before children."""
+    order = list(roots)
+    for site in order:  # the list grows while it is walked: a breadth-first walk
+        order.extend(children.get(site, []))
+    return order
+
+
+def _pack(units: list[str], widths: Mapping[str, float], count: int) -> list[list[str]]:
+    """``units`` in order, cut into at most ``count`` strips of about equal width."""
+    target = _row_width(units, widths) / count
+    strips: list[list[str]] = [[]]
+    used = 0.0
+    for unit in units:
+        if strips[-1] and used + widths[unit] / 2 > target and len(strips) < count:
+            strips.append([])
+            used = 0.0
+        strips[-1].append(unit)
+        used += widths[unit] + SITE_GAP
+    return strips
 
 
 def _row_width(row: list[str], widths: Mapping[str, float]) -> float:

@@ -1,7 +1,7 @@
 """Load a plan file: read YAML safely, resolve includes, validate, expand.
 
 ``load_plan(path)`` is the one entry point. It reads the root file and every
-file it includes (each confined to the root plan's folder, cycles refused),
+file it includes (each confined to the root plan's scenario folder (see :func:`include_boundary`), cycles refused),
 merges them section by section, validates the result against
 :mod:`topology.schema` and expands it with :mod:`topology.expand`. Every
 problem is collected as a :class:`~topology.errors.PlanIssue` with its file,
@@ -29,6 +29,7 @@ from .schema import SECTIONS_MERGED_AS_LISTS, SECTIONS_MERGED_AS_MAPS, PlanSpec
 from .yaml_source import YamlDoc, mark_for, read_yaml_file
 
 MAX_INCLUDE_DEPTH = 16
+INCLUDE_BOUNDARY_SEARCH = 2  # how many folders above a plan may hold the plan.yaml of its scenario
 
 
 def load_plan(path: str | Path) -> Network:
@@ -43,7 +44,7 @@ def load_spec(path: str | Path) -> tuple[PlanSpec, dict, Path]:
     """Read and validate a plan without expanding it: (spec, marks, root file)."""
     root = Path(path)
     display = str(path)
-    data, marks = _read_with_includes(root, display, root.resolve().parent, ())
+    data, marks = _read_with_includes(root, display, include_boundary(root), ())
     if not isinstance(data, dict):
         raise PlanError(PlanIssue(marks.get((), Mark(display)), "a plan must be a mapping of sections",
                                   "start the file with 'name: ...' and sections like 'nodes:'"))
@@ -52,6 +53,19 @@ def load_spec(path: str | Path) -> tuple[PlanSpec, dict, Path]:
     except ValidationError as exc:
         raise PlanError(_issues_from_validation(exc, marks, display)) from None
     return spec, marks, root
+
+
+def include_boundary(plan: Path) -> Path:
+    """The folder includes must stay in: the plan's own, or that of the nearest ``plan.yaml`` above it.
+
+    A variant in ``scenarios/x/faults/`` may so include the parts of ``scenarios/x/``,
+    while no plan reaches outside its scenario.
+    """
+    folder = plan.resolve().parent
+    for candidate in [folder, *list(folder.parents)[:INCLUDE_BOUNDARY_SEARCH]]:
+        if (candidate / "plan.yaml").is_file():
+            return candidate
+    return folder
 
 
 def _read_with_includes(path: Path, display: str, base: Path, stack: tuple[Path, ...]) -> tuple[Any, dict]:

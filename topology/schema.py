@@ -146,6 +146,7 @@ class GenerateSpec(Strict):
     name: str = "{parent}乡镇{i:02d}"
     level: Level | None = None
     templates: list[Name] = []
+    phase: Name | None = Field(None, description="phase in which the generated sites are built")
 
 
 class SiteSpec(Strict):
@@ -271,6 +272,8 @@ class AggregationSpec(Strict):
     members: list[Name]
     role: Role = "aggregation"
     member_role: Role = "host"
+    group: Name | None = Field(None, description="group the aggregation node inherits from")
+    member_group: Name | None = Field(None, description="group the member units inherit from")
     domain: Name | None = None
     site: Name | None = None
     phase: Name | None = None
@@ -332,6 +335,7 @@ class SelectorSpec(Strict):
     site: Name | None = None
     name: str | None = Field(None, description="a glob on node names, e.g. '*财政局'")
     service: Name | None = Field(None, description="nodes hosting this service")
+    tag: Name | None = Field(None, description="nodes carrying this tag")
 
 
 class TrafficSpec(Strict):

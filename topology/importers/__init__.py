@@ -25,9 +25,8 @@ import re
 from pathlib import Path
 from typing import Any, Callable
 
-import yaml
-
 from ..errors import GovnetError
+from .plan_yaml import dump_plan
 from .sndlib import import_sndlib
 from .topologyzoo import import_topologyzoo
 
@@ -70,11 +69,6 @@ def detect_format(data: bytes, file: str) -> str:
         return "sndlib"
     raise ImporterError(f"cannot tell the format of {file}; govnet imports Internet Topology Zoo GraphML (.graphml) "
                         "and SNDlib native text (starting '?SNDlib native format', with NODES ( ... ))")
-
-
-def dump_plan(plan: dict[str, Any]) -> str:
-    """YAML text of a plan dict: sections in order, Unicode kept, short lists and entries on one line."""
-    return yaml.safe_dump(plan, allow_unicode=True, sort_keys=False, default_flow_style=None, width=100)
 
 
 def _read(path: Path) -> bytes:

@@ -156,6 +156,11 @@ def bandwidth_text(bps: float) -> str | int | float:
     return int(value) if value.is_integer() else value
 
 
+def number_text(value: float) -> str:
+    """A coordinate as written compactly and exactly: ``'52.37403'``, ``'-105'``."""
+    return str(int(value)) if float(value).is_integer() else repr(float(value))
+
+
 def latency_text(seconds: float) -> str:
     """A delay in milliseconds rounded to the microsecond: ``'4.390ms'``."""
     return f"{seconds * 1e3:.3f}ms"

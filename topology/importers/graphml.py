@@ -97,6 +97,9 @@ class _Reader:
         p.EndElementHandler = self.end
         p.CharacterDataHandler = self.chars
         p.StartDoctypeDeclHandler = self.doctype
+        self.handlers = {"graphml": self._start_graphml, "key": self._start_key, "default": self._start_default,
+                         "graph": self._start_graph, "node": self._start_node, "edge": self._start_edge,
+                         "data": self._start_data}
 
     def mark(self) -> Mark:
         return Mark(self.file, self.parser.CurrentLineNumber, self.parser.CurrentColumnNumber + 1)
@@ -113,7 +116,7 @@ class _Reader:
         self.path.append(name)
         if self.data_key is not None or (parent == "key" and name != "default"):
             return  # markup inside a value (yEd's shapes) or a key's description: ignored
-        handler = getattr(self, f"_start_{name}", None)
+        handler = self.handlers.get(name)
         if name in _UNSUPPORTED:
             self.fail(f"GraphML {_UNSUPPORTED[name]} are not supported", "use plain <node> and <edge> elements")
         if handler is not None:

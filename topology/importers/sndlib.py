@@ -5,17 +5,23 @@ in a small text format: a ``META`` section (``unit = MBITPERSEC`` ...), then
 ``NODES``, ``LINKS`` and ``DEMANDS`` sections of parenthesised entries::
 
     NODES (
-      ATLAng ( -85.50 34.50 )                       # id ( longitude latitude )
+      ATLAng ( -85.50 34.50 )
     )
-    LINKS (                                         # id ( a b ) pre-installed capacity, its cost,
-      L1 ( ATLAng HSTNng ) 9920.00 0.00 0.00 0.00 ( 40000.00 1081.00 )  # routing and setup cost, ( module capacity cost )*
+    LINKS (
+      L1 ( ATLAng HSTNng ) 9920.00 0.00 0.00 0.00 ( 40000.00 1081.00 )
     )
     DEMANDS (
-      D1 ( ATLAng HSTNng ) 1 3580.00 UNLIMITED      # id ( from to ) routing unit, value, max path length
+      D1 ( ATLAng HSTNng ) 1 3580.00 UNLIMITED
     )
 
-SNDlib itself ships Java tools, and no maintained Python library parses the
-native format, so it is read here by hand: a tokenizer that keeps each
+A node is ``id ( longitude latitude )``; a link ``id ( a b )``, its
+pre-installed capacity, that capacity's cost, routing cost, setup cost and
+``( module_capacity module_cost ... )``; a demand ``id ( from to )``, its
+routing unit, value and maximum path length.
+
+SNDlib itself ships Java tools, and no maintained Python package parses the
+native format (``pysndlib`` on PyPI is an unrelated sound library), so it is
+read here by hand: a tokenizer that keeps each
 token's line and column and a small recursive-descent reader per section, so
 every error names ``FILE:LINE:COL``.
 
@@ -36,6 +42,7 @@ Costs, routing units, path-length limits and admissible paths are not used.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import PurePath
@@ -43,7 +50,7 @@ from typing import Any, Callable
 
 from ..errors import IssueCollector, Mark, PlanError, PlanIssue
 from ..units import MAX_BANDWIDTH
-from .builder import DEFAULT_BANDWIDTH, DEFAULT_LATENCY, PlanBuilder
+from .builder import DEFAULT_BANDWIDTH, DEFAULT_LATENCY, PlanBuilder, number_text
 from .geo import fibre_delay, great_circle_m, is_lat_lon
 from .naming import clean_name, unique_names
 
@@ -53,6 +60,7 @@ CITATION = ('Cite S. Orlowski, R. Wessäly, M. Pióro, A. Tomaszewski, "SNDlib 1
             'Library", Networks 55(3), 2010.')
 _TOKEN = re.compile(r"#.*|[()]|[^\s()]+")
 _META_START = re.compile(r"^\s*META\s*\(\s*$")
+_META_ANY = re.compile(r"^\s*META\b")
 _NETWORK_COMMENT = re.compile(r"^\s*#\s*network\s+(\S+)")
 
 
@@ -104,12 +112,15 @@ def import_sndlib(data: bytes, file: str, name: str | None = None) -> dict[str, 
     """The plan (a dict in the plan format) for SNDlib native ``data``; raises PlanError."""
     net = parse_sndlib(_decode(data, file), file)
     filename = PurePath(file).name
-    unit, factor = _unit(net, file)
-    builder = PlanBuilder(name or clean_name(net.name or "") or PurePath(file).stem or "sndlib network",
-                          net.name, _description(net, filename))
-    names, geographic = _add_nodes(builder, net)
-    _add_links(builder, net, names, geographic, factor, file, unit)
-    _add_demands(builder, net, names, factor, file)
+    unit, factor = _unit(net)
+    plan_name = name or clean_name(net.name or "") or clean_name(PurePath(file).stem) or "sndlib network"
+    title = net.name if net.name and net.name != plan_name else None
+    builder = PlanBuilder(plan_name, title, _description(net, filename))
+    names, geographic = _add_nodes(builder, net, filename)
+    _add_links(builder, net, names, geographic, factor, unit)
+    _add_demands(builder, net, names, factor)
+    if net.ignored:
+        builder.note(f"Sections not used: {', '.join(net.ignored)}.")
     return builder.to_dict()
 
 
@@ -150,8 +161,11 @@ def _tokenize(text: str, file: str) -> tuple[list[Token], dict[str, tuple[str, M
             elif stripped and not stripped.startswith("#"):
                 _meta_line(line, Mark(file, number, len(line) - len(line.lstrip()) + 1), meta)
             continue
-        if _META_START.match(line):
+        if _META_ANY.match(line):
             in_meta = Mark(file, number, line.index("META") + 1)
+            if not _META_START.match(line):
+                raise PlanError(PlanIssue(in_meta, "META ( must stand on a line of its own",
+                                          "write META (, then one 'attribute = value' per line, then )"))
             continue
         if stripped.startswith("?"):
             continue
@@ -209,7 +223,7 @@ class _Parser:
             value = float(token.text.rstrip(","))
         except ValueError:
             value = float("nan")
-        if not (value == value and abs(value) != float("inf") and value >= 0):  # NaN, inf, negative
+        if not (math.isfinite(value) and value >= 0):
             raise PlanError(PlanIssue(token.mark, f"{what} should be a number of at least 0, found '{token.text}'",
                                       "write a plain decimal number like 2480.00"))
         return value
@@ -217,10 +231,13 @@ class _Parser:
     def signed(self, what: str) -> float:
         token = self.word(what)
         try:
-            return float(token.text.rstrip(","))
+            value = float(token.text.rstrip(","))
         except ValueError:
+            value = float("nan")
+        if not math.isfinite(value):
             raise PlanError(PlanIssue(token.mark, f"{what} should be a number, found '{token.text}'",
-                                      "write a plain decimal number like -84.38")) from None
+                                      "write a plain decimal number like -84.38"))
+        return value
 
     def entries(self, parse_entry: Callable[[], Any]) -> list[Any]:
         out = []
@@ -319,7 +336,7 @@ def _check_references(net: SndNetwork) -> None:
 
 # -- mapping --------------------------------------------------------------------
 
-def _unit(net: SndNetwork, file: str) -> tuple[str, float]:
+def _unit(net: SndNetwork) -> tuple[str, float]:
     if "unit" not in net.meta:
         return DEFAULT_UNIT, UNITS[DEFAULT_UNIT]
     value, mark = net.meta["unit"]
@@ -344,17 +361,17 @@ def _is_geographic(nodes: list[SndNode]) -> bool:
     return any(not float(v).is_integer() for c in coords if c for v in c)
 
 
-def _add_nodes(builder: PlanBuilder, net: SndNetwork) -> tuple[dict[str, str], bool]:
+def _add_nodes(builder: PlanBuilder, net: SndNetwork, filename: str) -> tuple[dict[str, str], bool]:
     geographic = _is_geographic(net.nodes)
     names: dict[str, str] = {}
     for node, name in zip(net.nodes, unique_names([(n.id, n.id) for n in net.nodes])):
         names[node.id] = name
         tags: list[str] = []
         if node.coords is not None:
-            x, y = node.coords
-            tags = [f"lat={y!r}", f"lon={x!r}"] if geographic else [f"x={x!r}", f"y={y!r}"]
+            x, y = (number_text(v) for v in node.coords)
+            tags = [f"lat={y}", f"lon={x}"] if geographic else [f"x={x}", f"y={y}"]
         builder.add_node(name, title=node.id if node.id != name else None, tags=tags)
-    builder.note(f"Imported from the SNDlib file: {len(net.nodes)} nodes, {len(net.links)} links and "
+    builder.note(f"Imported from the SNDlib file {filename}: {len(net.nodes)} nodes, {len(net.links)} links and "
                  f"{len(net.demands)} demands; every node is a router in one extranet domain, every link leased fibre.")
     if geographic:
         builder.note("Coordinates are kept as node tags lat=... and lon=... (the plan format has no coordinate "
@@ -367,7 +384,7 @@ def _add_nodes(builder: PlanBuilder, net: SndNetwork) -> tuple[dict[str, str], b
     return names, geographic
 
 
-def _link_capacity(link: SndLink, factor: float, file: str) -> tuple[float | None, str]:
+def _link_capacity(link: SndLink, factor: float) -> tuple[float | None, str]:
     """Bits/s of ``link`` and where they come from: pre-installed, module or none."""
     if link.pre_installed > 0:
         bps, source = link.pre_installed * factor, "pre"
@@ -382,7 +399,7 @@ def _link_capacity(link: SndLink, factor: float, file: str) -> tuple[float | Non
 
 
 def _add_links(builder: PlanBuilder, net: SndNetwork, names: dict[str, str], geographic: bool,
-               factor: float, file: str, unit: str) -> None:
+               factor: float, unit: str) -> None:
     by_id = {n.id: n for n in net.nodes}
     counts = {"pre": 0, "module": 0, "none": 0}
     loops = []
@@ -390,7 +407,7 @@ def _add_links(builder: PlanBuilder, net: SndNetwork, names: dict[str, str], geo
         if link.source == link.target:
             loops.append(link.mark.line)
             continue
-        bps, source = _link_capacity(link, factor, file)
+        bps, source = _link_capacity(link, factor)
         counts[source] += 1
         latency = None
         if geographic:
@@ -408,10 +425,10 @@ def _add_links(builder: PlanBuilder, net: SndNetwork, names: dict[str, str], geo
                      f"they take the default bandwidth {DEFAULT_BANDWIDTH}.")
     if loops:
         builder.note(f"{len(loops)} self-loop links were dropped: lines {', '.join(map(str, loops))}.")
-    builder.note("Link costs, routing units, path-length limits and admissible paths of the SNDlib instance are not used.")
+    builder.note("Link costs, routing units and path-length limits of the SNDlib instance are not used.")
 
 
-def _add_demands(builder: PlanBuilder, net: SndNetwork, names: dict[str, str], factor: float, file: str) -> None:
+def _add_demands(builder: PlanBuilder, net: SndNetwork, names: dict[str, str], factor: float) -> None:
     dropped = []
     for demand in net.demands:
         if demand.source == demand.target or demand.value <= 0:

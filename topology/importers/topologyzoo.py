@@ -21,7 +21,7 @@ written to the plan's ``assumptions``.
 
     >>> plan = import_topologyzoo(open("Geant2009.graphml", "rb").read(), "Geant2009.graphml")  # doctest: +SKIP
     >>> len(plan["nodes"]), plan["links"][0]                                                    # doctest: +SKIP
-    (34, {'a': 'Amsterdam', 'b': 'London', 'bandwidth': '10G', 'latency': '1.792ms'})
+    (34, {'a': 'NL', 'b': 'BE', 'bandwidth': '10G', 'latency': '0.867ms'})
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from pathlib import PurePath
 from typing import Any
 
 from ..units import MAX_BANDWIDTH
-from .builder import DEFAULT_BANDWIDTH, DEFAULT_LATENCY, PlanBuilder
+from .builder import DEFAULT_BANDWIDTH, DEFAULT_LATENCY, PlanBuilder, number_text
 from .geo import fibre_delay, great_circle_m, is_lat_lon
 from .graphml import GraphmlGraph, GraphmlNode, read_graphml
 from .naming import clean_name, unique_names
@@ -66,6 +66,8 @@ def _network_name(graph: GraphmlGraph, filename: str) -> str:
 
 
 def _description(graph: GraphmlGraph, filename: str) -> str:
+    if "Network" not in graph.data:  # not from the Zoo: plain GraphML in the Zoo's vocabulary
+        return f"Imported from the GraphML file {filename}."
     parts = [f"Imported from the Internet Topology Zoo file {filename}."]
     source = _text(graph.data.get("Source"))
     if source:
@@ -102,7 +104,7 @@ def _add_nodes(builder: PlanBuilder, nodes: list[GraphmlNode]) -> tuple[dict[str
         tags = []
         if where is not None:
             coords[node.id] = where
-            tags += [f"lat={where[0]!r}", f"lon={where[1]!r}"]
+            tags += [f"lat={number_text(where[0])}", f"lon={number_text(where[1])}"]
         if node.data.get("Internal") == 0:
             tags.append("external")
         title = label if label and label != name else None
