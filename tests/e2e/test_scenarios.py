@@ -94,9 +94,10 @@ def test_every_firewall_denies_by_default_and_every_acl_ends_in_deny():
 
 def test_included_parts_stay_inside_the_scenario_folder():
     for path in PLANS + VARIANTS:
+        scenario = SCENARIOS / path.relative_to(SCENARIOS).parts[0]
         text = path.read_text(encoding="utf-8")
         for line in re.findall(r"^\s*-\s*(\S+\.yaml)", text, re.M):
-            assert (path.parent / line).resolve().is_relative_to(path.parent.resolve()), (path, line)
+            assert (path.parent / line).resolve().is_relative_to(scenario.resolve()), (path, line)
 
 
 # -- Chuxiong (seed 004-2) ------------------------------------------------------
