@@ -6,8 +6,12 @@ are coloured by domain (legend: name, kind, clearance) and shaped by role;
 links are lines whose width follows the bandwidth class and whose style
 follows the medium (lan solid, leased_fibre dashed, carrier_line dash-dot,
 internet dotted, wireless dash-dot-dot). A link joining two domains is drawn
-dark. Small plans get every label; large ones only those of core routers,
-routers, firewalls and servers.
+dark. Plans of up to 150 nodes get every label; larger ones only those of
+core routers, routers, firewalls and servers. A PNG (at most 8000 pixels a
+side) leaves out labels too small to read and enlarges core labels; SVG and
+PDF keep every label for zooming in. Chinese text needs a CJK font:
+:mod:`topology.cjk_font` finds one. Nothing in the files depends on the clock,
+so the same plan gives the same bytes.
 
 ``link_values`` (link name → value, e.g. utilisation 0..1 and above) colours
 the links on a green-to-red scale with a colour bar instead; links without a
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping
@@ -43,7 +48,7 @@ from matplotlib.lines import Line2D
 from matplotlib import cm
 from PIL import Image
 
-from .cjk_font import cjk_font_families
+from .cjk_font import FALLBACK_FAMILY, cjk_font_families
 from .errors import GovnetError
 from .layout import Layout, hierarchy_layout
 from .model import Network
@@ -81,7 +86,8 @@ MAX_PLOT_INCHES = (150.0, 80.0)  # width, height of the plotting area at most
 MIN_PLOT_INCHES = (7.0, 4.5)
 LEGEND_INCHES = 3.4
 LEGEND_COLUMNS = 44              # half-width characters that fit on one legend line
-TITLE_INCHES = 0.6
+TITLE_INCHES = 0.6               # room for two lines of title
+TITLE_POINTS = 12
 MAX_PNG_PIXELS = 8000            # long side of a PNG at most (time and memory grow with the area)
 PNG_DPI = (100, 150)             # lowest and highest resolution of a PNG
 MIN_LABEL_PIXELS = 5.0           # a PNG leaves out labels smaller than this (unreadable); vector formats keep them
@@ -114,18 +120,23 @@ def draw_network(net: Network, fmt: str = "png", *, domain: str | None = None,
     """Draw ``net`` (one ``domain`` of it if given) and return the file's bytes in ``fmt``."""
     if fmt not in FORMATS.values():
         raise DrawError(f"unknown drawing format '{fmt}' (use {', '.join(FORMATS.values())})")
-    nodes = _selected_nodes(net, domain)
-    chosen = set(nodes)
-    links = [l for l in net.links.values() if l.a in chosen and l.b in chosen]
-    layout = hierarchy_layout(net, nodes, _label_room(net, _label_candidates(net, nodes)))
-    with matplotlib.rc_context(_rc()):
+    selected = _selected_nodes(net, domain)
+    layout = hierarchy_layout(net, selected, _label_room(net, _label_candidates(net, selected)))
+    nodes = list(layout.nodes)  # a node whose site is not in the plan has no place
+    links = [l for l in net.links.values() if l.a in layout.nodes and l.b in layout.nodes]
+    families = cjk_font_families()  # warns once when no font has Chinese glyphs
+    with matplotlib.rc_context(_rc(families)), warnings.catch_warnings():
+        if families == [FALLBACK_FAMILY]:  # already warned: not once more per missing glyph
+            warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
         scene = _Scene.create(net, layout, fmt)
         _draw_links(scene, links, link_values)
         _draw_nodes(scene, nodes)
         _draw_labels(scene, nodes)
         _draw_bands(scene)
+        if not nodes:
+            _draw_nothing(scene, domain)
         _draw_legend(scene, nodes, links, link_values, value_label)
-        scene.figure.suptitle(title or _title(net, domain), fontsize=13, y=1 - 0.15 / scene.figure.get_figheight())
+        _draw_title(scene, title or _fit_title(_title_parts(net, domain), _title_columns(scene)))
         return _render(scene.figure, fmt)
 
 
@@ -140,11 +151,23 @@ def _selected_nodes(net: Network, domain: str | None) -> list[str]:
     return [n.name for n in net.nodes.values() if n.domain == domain]
 
 
-def _title(net: Network, domain: str | None) -> str:
-    name = f"{net.title} ({net.name})" if net.title else net.name
-    phase = f"phase {net.phases[net.phase].name}" if net.phase is not None else "all phases"
-    parts = [name, phase] + ([f"domain {domain}"] if domain else [])
-    return " — ".join(parts)
+def _title_parts(net: Network, domain: str | None) -> list[str]:
+    """The plan's title and name, the phase, the domain (when one is drawn alone)."""
+    parts = [net.title, net.name] if net.title and net.title != net.name else [net.name]
+    parts.append(f"phase {net.phases[net.phase].name}" if net.phase is not None else "all phases")
+    return parts + ([f"domain {domain}"] if domain else [])
+
+
+def _fit_title(parts: list[str], columns: int) -> str:
+    """``parts`` joined by " — " on at most two lines of ``columns``; the first part is cut if need be."""
+    tail = " — ".join(parts[1:])
+    if _columns(" — ".join(parts)) <= columns:
+        return " — ".join(parts)
+    return _clip(parts[0], columns) + "\n" + _clip(tail, columns)
+
+
+def _columns(text: str) -> int:
+    return sum(2 if ord(ch) >= 0x2E80 else 1 for ch in text)
 
 
 def domain_colours(net: Network) -> dict[str, str]:
@@ -213,10 +236,10 @@ def _max_plot_inches(fmt: str) -> tuple[float, float]:
     return (min(MAX_PLOT_INCHES[0], side - LEGEND_INCHES), min(MAX_PLOT_INCHES[1], side - TITLE_INCHES))
 
 
-def _rc() -> dict:
+def _rc(families: list[str]) -> dict:
     """Settings for one drawing: the CJK font first, and stable ids in SVG files."""
     return {
-        "font.family": cjk_font_families(),
+        "font.family": families,
         "svg.hashsalt": "govnet",
         "svg.fonttype": "path",  # glyphs as paths: the viewer needs no Chinese font
         "pdf.fonttype": 3,
@@ -370,6 +393,22 @@ def _marker_points(scene: _Scene, role: str) -> float:
     return scene.points(NODE_UNITS, 1.2, 12.0) * ROLE_MARKERS.get(role, ("o", 1.0))[1]
 
 
+def _title_columns(scene: _Scene) -> int:
+    """Half-width characters that fit across the figure at the title's size."""
+    return int(scene.figure.get_figwidth() * 72 / (TITLE_POINTS * 0.55))
+
+
+def _draw_title(scene: _Scene, text: str) -> None:
+    scene.figure.suptitle(text, fontsize=TITLE_POINTS, y=1 - 0.08 / scene.figure.get_figheight(), va="top",
+                          linespacing=1.15)
+
+
+def _draw_nothing(scene: _Scene, domain: str | None) -> None:
+    what = f"domain {domain} has no nodes" if domain else "the plan has no nodes"
+    scene.axes.text(0.5, 0.5, f"nothing to draw: {what}" + (" in this phase" if scene.net.phase is not None else ""),
+                    transform=scene.axes.transAxes, ha="center", va="center", fontsize=12, color="#7b7d7d")
+
+
 def _draw_bands(scene: _Scene) -> None:
     """The level of each band, at the left edge."""
     xmin = scene.axes.get_xlim()[0]
@@ -449,9 +488,9 @@ def _clip(text: str, columns: int) -> str:
     """``text`` cut to ``columns`` (a wide CJK character takes two), ending in … when cut."""
     used = 0
     for index, ch in enumerate(text):
-        used += 2 if ord(ch) >= 0x2E80 else 1
-        if used > columns:
-            return text[:max(index - 1, 0)] + "…"
+        used += _columns(ch)
+        if used > columns - 1:
+            return text[:index] + "…"
     return text
 
 

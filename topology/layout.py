@@ -14,7 +14,13 @@ The layout has two tiers:
   of its own in the site (an aggregation node and its members, a firewall and
   the servers behind it) sits on an outer ring with its units around it. The
   star of each domain at a site is placed beside the others, so domains stay
-  visually apart.
+  visually apart; domains with no link to another domain go last, so no
+  line between two other domains runs across them.
+
+A plan far wider than high (a province of 129 counties) is folded: the
+subtrees below the top sites go into several *strips*, one under the other,
+each with its own prefecture, county and township bands, and wrapped rows get
+the width that brings the whole closest to 2:1.
 
 One unit of distance is the space between two neighbouring nodes; ``y`` grows
 upwards, so lower levels have smaller ``y``. Everything is ordered by the
@@ -65,9 +71,8 @@ class Layout:
 
     ``sites`` maps a site to the centre of its stars; ``bands`` maps a level to
     the ``y`` of the top of its band, one per strip (levels that no site uses
-    are absent);
-    ``hubs`` maps a node to the node its star hangs it around (centres of
-    stars have none), so a drawing can set labels along the ray.
+    are absent); ``hubs`` maps a node to the node its star hangs it around
+    (centres of stars have none), so a drawing can set labels along the ray.
     """
 
     nodes: Mapping[str, Point]
@@ -137,12 +142,22 @@ def _members_by_site(net: Network, chosen: list[str]) -> dict[str, list[str]]:
 
 
 def _site_stars(net: Network, names: list[str], room: Mapping[str, float]) -> _SiteStars:
-    """One star per domain, side by side from left to right in the plan's domain order."""
+    """One star per domain, side by side from left to right.
+
+    Domains linked to another domain come first, isolated ones last, each in
+    the plan's domain order: a line between two domains never crosses the
+    star of a domain that is linked to neither.
+    """
     by_domain: dict[str, list[str]] = {}
     for name in names:
         by_domain.setdefault(net.nodes[name].domain, []).append(name)
     domain_order = {d: i for i, d in enumerate(net.domains)}
-    groups = sorted(by_domain.items(), key=lambda item: domain_order.get(item[0], len(domain_order)))
+
+    def key(item: tuple[str, list[str]]) -> tuple[bool, int]:
+        domain, group = item
+        return (not _crosses_domains(net, group), domain_order.get(domain, len(domain_order)))
+
+    groups = sorted(by_domain.items(), key=key)
     stars = [_star(net, group, room) for _, group in groups]
     width = sum(2 * radius for _, radius, _ in stars) + DOMAIN_GAP * (len(stars) - 1)
     height = max((2 * radius for _, radius, _ in stars), default=0.0)
@@ -155,6 +170,12 @@ def _site_stars(net: Network, names: list[str], room: Mapping[str, float]) -> _S
         hubs.update(star_hubs)
         left += 2 * radius + DOMAIN_GAP
     return _SiteStars(offsets, width, height, hubs)
+
+
+def _crosses_domains(net: Network, group: list[str]) -> bool:
+    """Whether a node of ``group`` (all of one domain) has a link into another domain."""
+    return any(net.nodes[link.other(name)].domain != net.nodes[name].domain
+               for name in group for link in net.links_of(name))
 
 
 def _star(net: Network, group: list[str], room: Mapping[str, float]) -> tuple[dict[str, Point], float, dict[str, str]]:
@@ -535,11 +556,8 @@ def _row_width(row: list[str], widths: Mapping[str, float]) -> float:
 
 def _sites_with_nodes(roots: list[str], children: Mapping[str, list[str]], occupied: set[str]) -> set[str]:
     """Sites whose subtree holds at least one laid-out node."""
-    order = list(roots)
-    for site in order:
-        order.extend(children.get(site, []))
     kept: set[str] = set()
-    for site in reversed(order):
+    for site in reversed(_walk(roots, children)):
         if site in occupied or any(c in kept for c in children.get(site, [])):
             kept.add(site)
     return kept
@@ -548,11 +566,9 @@ def _sites_with_nodes(roots: list[str], children: Mapping[str, list[str]], occup
 def _bands(net: Network, roots: list[str], children: Mapping[str, list[str]]) -> dict[str, int]:
     """Band index per site: its level's place in LEVEL_ORDER, and always below its parent."""
     band: dict[str, int] = {}
-    order = list(roots)
-    for site in order:
+    for site in _walk(roots, children):
         level = net.sites[site].level
         own = LEVEL_ORDER.index(level) if level in LEVEL_ORDER else len(LEVEL_ORDER)
         parent = net.sites[site].parent
         band[site] = max(own, band[parent] + 1) if parent in band else own
-        order.extend(children.get(site, []))
     return band
