@@ -8,17 +8,33 @@ prints ``govnet: error: ...`` and exits 2.
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
-from topology import GovnetError, PlanError
+from topology.errors import GovnetError, PlanError
 
 from . import __version__
 from .commands import COMMANDS
 
 
 class _Group(click.Group):
+    """Loads each command's module on first use and turns project errors into messages."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name not in COMMANDS:
+            return None
+        module, attr, _ = COMMANDS[name]
+        return getattr(importlib.import_module(f"govnet.commands.{module}"), attr)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, help_) for name, (_, _, help_) in COMMANDS.items()])
+
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
             return super().invoke(ctx)
@@ -39,10 +55,6 @@ class _Group(click.Group):
 @click.version_option(__version__, prog_name="govnet")
 def cli() -> None:
     """Plan e-government networks and prove them compliant before rollout."""
-
-
-for command in COMMANDS:
-    cli.add_command(command)
 
 
 def main() -> None:

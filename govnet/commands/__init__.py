@@ -1,5 +1,17 @@
-"""One module per command; this list is what ``govnet`` offers."""
+"""The commands ``govnet`` offers: name → (module, function, one-line help).
 
-from .plan import schema, show, validate
+Modules are imported only when their command runs, so ``govnet validate``
+does not pay for scapy, matplotlib or dask.
+"""
 
-COMMANDS = [validate, show, schema]
+COMMANDS: dict[str, tuple[str, str, str]] = {
+    "validate": ("plan", "validate", "Check plans; print every error as FILE:LINE:COL, exit 2 if any."),
+    "show": ("plan", "show", "What the plan expands to: counts per domain, level and phase, every node."),
+    "schema": ("plan", "schema", "The JSON Schema of the plan format (for editor completion)."),
+    "draw": ("draw", "draw", "Draw the plan laid out by the administrative hierarchy."),
+    "import": ("importer", "import_", "Turn a Topology Zoo GraphML or SNDlib file into a plan."),
+    "trace": ("trace", "trace", "Follow one packet hop by hop, with the rule that decided."),
+    "reach": ("reach", "reach", "Every class of packets that gets from one selection to another."),
+    "check": ("check", "check", "Check the plan against its policies; evidence for every failure."),
+    "capacity": ("capacity", "capacity", "Link loads, utilisation and failure sweeps."),
+}
