@@ -408,7 +408,7 @@ class _Expander:
         links = self._links(fields, domains, allocators, nodes_if)
         nodes = self._nodes(fields, domains, allocators, nodes_if)
         self._check_addresses(nodes, links)
-        acls = self._acls()
+        acls = self._acls(nodes)
         vrfs = self._vrfs(domains)
         self._check_interface_refs(nodes, acls, vrfs)
         tunnels = self._tunnels(nodes, domains)
@@ -611,7 +611,21 @@ class _Expander:
             self.issues.add(second[2], f"{second[0]} {second[1]} overlaps {first[0]} {first[1]}",
                             "every link and LAN needs its own block of the address plan")
 
-    def _acls(self) -> dict[str, Acl]:
+    def _rule_prefixes(self, value: Any, nodes: dict[str, Node], path: tuple) -> list[ipaddress.IPv4Network]:
+        if isinstance(value, ipaddress.IPv4Network):
+            return [value]
+        node = nodes.get(value)
+        if node is None:
+            self.error(path, f"'{value}' is neither an address, a prefix, 'any' nor a node", _suggest(value, nodes, "nodes"))
+            return []
+        out = [ipaddress.IPv4Network((int(a.ip), 32)) for a in node.addresses]
+        if node.lan is not None:
+            out.append(node.lan)
+        if not out:
+            self.error(path, f"node '{value}' has no address to match", "give its domain a pool or the node an address")
+        return out
+
+    def _acls(self, nodes: dict[str, Node]) -> dict[str, Acl]:
         out = {}
         for name, rules in self.spec.acls.items():
             built = []
@@ -621,7 +635,11 @@ class _Expander:
                     self.error(path, f"ACL {name} rule {i + 1}: ports need proto tcp or udp", "set proto: tcp or udp, or drop the ports")
                 if r.icmp_type is not None and r.proto != "icmp":
                     self.error(path, f"ACL {name} rule {i + 1}: icmp_type needs proto icmp", "set proto: icmp")
-                built.append(Rule(i + 1, r.action, r.src, r.dst, r.proto, r.sport, r.dport, r.icmp_type, r.description, self.mark(path)))
+                sources = self._rule_prefixes(r.src, nodes, path + ("src",))
+                targets = self._rule_prefixes(r.dst, nodes, path + ("dst",))
+                # a rule naming a node matches each of its addresses: one model rule per pair, same index
+                built.extend(Rule(i + 1, r.action, src, dst, r.proto, r.sport, r.dport, r.icmp_type, r.description,
+                                  self.mark(path)) for src in sources for dst in targets)
             out[name] = Acl(name, tuple(built), self.mark(("acls", name)))
         return out
 

@@ -79,11 +79,12 @@ def _address(value: Any) -> Any:
 
 
 def _match_prefix(value: Any) -> Any:
+    """``any``, an address, a prefix, or the name of a node (its addresses, resolved at expansion)."""
     if value == "any":
         return ipaddress.IPv4Network("0.0.0.0/0")
-    if isinstance(value, str) and "/" not in value and value.count(".") == 3:
-        value = value + "/32"
-    return _prefix(value)
+    if isinstance(value, str) and value.count(".") == 3 and value.replace(".", "").replace("/", "").isdigit():
+        return _prefix(value if "/" in value else value + "/32")
+    return value
 
 
 def _ports(value: Any) -> Any:
@@ -106,8 +107,8 @@ def _ports(value: Any) -> Any:
 
 _STRING = {"type": "string"}
 Prefix = Annotated[ipaddress.IPv4Network, BeforeValidator(_prefix), WithJsonSchema({"type": "string", "format": "ipv4-network"})]
-MatchPrefix = Annotated[ipaddress.IPv4Network, BeforeValidator(_match_prefix),
-                        WithJsonSchema({"type": "string", "description": "any, an address or a prefix"})]
+MatchPrefix = Annotated[ipaddress.IPv4Network | Name, BeforeValidator(_match_prefix),
+                        WithJsonSchema({"type": "string", "description": "any, an address, a prefix or a node name"})]
 Address = Annotated[ipaddress.IPv4Interface, BeforeValidator(_address), WithJsonSchema({"type": "string", "format": "ipv4-interface"})]
 Bandwidth = Annotated[float, BeforeValidator(parse_bandwidth),
                       WithJsonSchema({"anyOf": [{"type": "string", "pattern": r"^[0-9.]+ ?[kMGT]?(bps|b/s)?$"}, {"type": "number"}],

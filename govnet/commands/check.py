@@ -1,0 +1,54 @@
+"""``govnet check``: the verdict of every policy rule on a plan, with evidence.
+
+Exit status: 0 when no rule at or above ``--fail-on`` fails, 1 when one does,
+2 on input errors (a bad plan, policy file, pack name or phase).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from policies.engine import blocking, check_plan
+from policies.loader import plan_policies, resolve_policies
+from policies.model import SEVERITIES
+from policies.report import render
+from topology import GovnetError, load_plan
+
+from .. import __version__
+from ..output import emit
+from .common import plan_argument
+
+
+@click.command()
+@plan_argument()
+@click.option("--policy", "policy_names", multiple=True, metavar="FILE|PACK",
+              help="policy file or built-in pack (repeatable); replaces the plan's own 'policies:' list")
+@click.option("--phase", default=None, metavar="P",
+              help="check the plan as built up to phase P; 'all' checks every phase on its own")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "sarif"]), default="text", show_default=True)
+@click.option("-o", "--output", default=None, help="write the report to this file instead of stdout")
+@click.option("--fail-on", type=click.Choice(list(reversed(SEVERITIES))), default="high", show_default=True,
+              help="exit 1 when a rule of this severity or above fails")
+@click.option("--pcap-dir", default=None, type=click.Path(file_okay=False),
+              help="write the evidence packets of failing rules as pcap files into this folder")
+def check(plan: Path | None, policy_names: tuple[str, ...], phase: str | None, fmt: str, output: str | None,
+          fail_on: str, pcap_dir: str | None) -> None:
+    """Check a plan against its policies: a verdict per rule, with evidence."""
+    from topology import default_plan_path
+
+    net = load_plan(plan if plan is not None else default_plan_path())
+    if policy_names:
+        policies = resolve_policies(list(policy_names), None)
+    else:
+        if not net.policies:
+            raise GovnetError(f"{net.file}: the plan names no policies; add 'policies: [egov-baseline]' to it "
+                              "or pass --policy PACK")
+        policies = plan_policies(net)
+    if pcap_dir is not None:
+        Path(pcap_dir).mkdir(parents=True, exist_ok=True)
+    runs = check_plan(net, policies, phase, pcap_dir)
+    emit(render(runs, fmt, fail_on, __version__), output)
+    if any(blocking(run.results, fail_on) for run in runs):
+        click.get_current_context().exit(1)

@@ -1,0 +1,153 @@
+"""Rule kind ``capacity``: every link direction carries its peak traffic with headroom.
+
+Definition. The peak demands of the plan (:mod:`simulator.traffic`: its
+``traffic:`` flows and the video cascade, 1.2 × the sites below each MCU)
+are routed as the simulator forwards (:mod:`simulator.load`: same routes,
+equal ECMP splits, tunnel overhead). For every link and direction the
+*utilisation* is load / bandwidth. The rule **fails** when some direction's
+utilisation exceeds ``fail`` (default 0.70: act at 70 %) and **warns** (passes,
+with the directions as evidence) above ``warn`` (default 0.50: plan at 50 %).
+The thresholds are planning figures [S] (POLICY-SOURCES.md), GB/T 22239-2019
+8.1.2.1 b) asks that the bandwidth of every part of the network meets peak
+business.
+
+Evidence per direction: load, capacity, utilisation, the largest demands on
+it and the smallest standard line rate that would bring it back to ``warn``.
+
+Example (policy file)::
+
+    - id: CAP-1
+      kind: capacity
+      clause: "GB/T 22239-2019 8.1.2.1 b) [V]"
+      params: {warn: 0.5, fail: 0.7}
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from simulator.failures import FailureAnalysis
+from simulator.load import Assignment, Direction, base_assignment
+from simulator.sweep import SweepResult, run_sweep
+from topology.model import Network
+from topology.units import format_bandwidth
+
+from .evidence import plural
+from .model import Evidence, PolicyRule, RuleResult
+from .params import Params
+from .registry import Context, params_of, register
+
+STANDARD_RATES = (2e6, 10e6, 34e6, 100e6, 155e6, 622e6, 1e9, 2.5e9, 10e9, 40e9, 100e9, 400e9)
+MAX_EVIDENCE = 25
+TOP_DEMANDS = 5
+
+
+class CapacityParams(Params):
+    warn: float = Field(0.5, gt=0, le=10, description="utilisation above which a direction is reported (plan at 50 %)")
+    fail: float = Field(0.7, gt=0, le=10, description="utilisation above which the rule fails (act at 70 %)")
+
+
+# -- shared by the capacity, latency and redundancy kinds ------------------------------------
+
+def assignment_of(net: Network, context: Context | None = None) -> Assignment:
+    """The plan's peak loads (cached on the network)."""
+    return base_assignment(net)
+
+
+def analysis_of(net: Network, context: Context | None = None) -> FailureAnalysis:
+    """The failure analysis of the network (cached on the network)."""
+    found = net._cache.get("failure_analysis")
+    if found is None:
+        found = FailureAnalysis(net, assignment_of(net))
+        net._cache["failure_analysis"] = found
+    return found
+
+
+def sweep_of(net: Network, context: Context, mode: str, pairs: tuple[str, ...] = (), links: bool = True,
+             nodes: bool = True, limit: float = 1.0) -> SweepResult:
+    """A failure sweep, shared by the rules of one run. ``context.cache["sweep.scheduler"]`` picks a Dask cluster."""
+    scheduler = context.cache.get("sweep.scheduler")
+    key = ("sweep", mode, tuple(pairs), links, nodes, limit)
+    return context.memo(key, lambda: run_sweep(net, mode, list(pairs) or None, scheduler=scheduler, limit=limit,
+                                               analysis=None if scheduler else analysis_of(net), links=links,
+                                               nodes=nodes, progress=context.cache.get("sweep.progress")))
+
+
+def standard_rate(needed: float) -> float | None:
+    """The smallest standard line rate (2M, 10M, 34M, 100M, 155M, 622M, 1G, 2.5G, 10G ...) ≥ ``needed``."""
+    for rate in STANDARD_RATES:
+        if rate >= needed * (1 - 1e-9):
+            return rate
+    return None
+
+
+def direction_label(net: Network, key: Direction) -> str:
+    link = net.links[key[0]]
+    a, b = (link.a, link.b) if key[1] == 0 else (link.b, link.a)
+    return f"{a} -> {b}"
+
+
+def top_demands(a: Assignment, key: Direction, count: int = TOP_DEMANDS) -> list[dict[str, Any]]:
+    """The largest demands on one link direction: service, source, destination, load."""
+    found = []
+    for i, (d, path) in enumerate(zip(a.demands, a.paths)):
+        for e in path.edges:
+            if e.key == key:
+                found.append((d.rate * e.share * e.factor, i))
+    found.sort(key=lambda x: (-x[0], x[1]))
+    return [{"service": a.demands[i].service, "src": a.demands[i].src, "dst": a.demands[i].dst,
+             "load_bps": round(load, 3)} for load, i in found[:count]]
+
+
+def direction_evidence(a: Assignment, key: Direction, level: str, summary: str, target: float | None = None,
+                       **data: Any) -> Evidence:
+    net = a.net
+    link = net.links[key[0]]
+    load = a.load.get(key, 0.0)
+    info: dict[str, Any] = {
+        "link": link.name, "direction": direction_label(net, key), "level": level,
+        "capacity_bps": link.bandwidth, "load_bps": round(load, 3), "utilisation": round(load / link.bandwidth, 6),
+        "demands": top_demands(a, key), **data,
+    }
+    if target:
+        rate = standard_rate(max(data.get("worst_load_bps", 0.0), load) / target)
+        info["upgrade_to_bps"] = rate
+    return Evidence("link", summary, info, (link.mark,))
+
+
+@register("capacity", params=CapacityParams)
+def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
+    p = params_of(rule, CapacityParams)
+    a = assignment_of(net, context)
+    over: list[tuple[float, Direction]] = []
+    warn: list[tuple[float, Direction]] = []
+    for key, load in a.load.items():
+        u = load / net.links[key[0]].bandwidth
+        if u > p.fail:
+            over.append((u, key))
+        elif u > p.warn:
+            warn.append((u, key))
+    over.sort(key=lambda x: (-x[0], x[1]))
+    warn.sort(key=lambda x: (-x[0], x[1]))
+    evidence = []
+    for u, key in over[:MAX_EVIDENCE]:
+        evidence.append(direction_evidence(
+            a, key, "fail", f"{direction_label(net, key)}: {u:.0%} of {format_bandwidth(net.links[key[0]].bandwidth)} "
+            f"at peak (limit {p.fail:.0%})", target=p.warn))
+    for u, key in warn[:max(0, MAX_EVIDENCE - len(evidence))]:
+        evidence.append(direction_evidence(
+            a, key, "warn", f"{direction_label(net, key)}: {u:.0%} at peak, above the planning level {p.warn:.0%}",
+            target=p.warn))
+    undelivered = a.undelivered()
+    note = f"; {plural(len(undelivered), 'demand')} not routed (see redundancy/coverage)" if undelivered else ""
+    if over:
+        return RuleResult.failed(rule, f"{plural(len(over), 'link direction')} above {p.fail:.0%} at peak "
+                                       f"(worst {over[0][0]:.0%} on {direction_label(net, over[0][1])})"
+                                       + (f", {len(warn)} more above {p.warn:.0%}" if warn else "") + note, evidence)
+    peak = max((l / net.links[k[0]].bandwidth for k, l in a.load.items()), default=0.0)
+    message = f"{plural(len(a.demands), 'peak demand')} fit: highest utilisation {peak:.0%}"
+    if warn:
+        message += f"; {plural(len(warn), 'link direction')} above the planning level {p.warn:.0%}"
+    return RuleResult(rule, "pass", message + note, tuple(evidence))

@@ -1,0 +1,160 @@
+"""Rule kind ``coverage``: 横向到边, 纵向到底 — every unit is connected, at every level.
+
+Definition. In each checked domain, over the domain's own links (and its
+tunnels, which carry it across other networks):
+
+- every unit (a node whose role is in ``unit_roles``) reaches its level's
+  core: a node with a role in ``core_roles`` at the unit's site, or, when its
+  site has none, at the nearest site above it (横向到边);
+- every core reaches the core of the level above it (纵向到底);
+- every unit reaches the services it needs (``needs``): for each service,
+  the nearest provider at its own site or above (``own``: the centre of its
+  level) and, with ``above``, also the nearest provider above that one (the
+  centre of the level above). A provider is a node listing the service in
+  ``services`` (``video_mcu`` also matches a node of role ``mcu``).
+
+A service with no provider anywhere in the domain is reported as not
+applicable unless the need is ``required``. Evidence: each unit (or core)
+cut off, with what it cannot reach.
+
+Example (policy file)::
+
+    - id: EGOV-COV-1
+      kind: coverage
+      params:
+        domains: [kind:extranet]
+        needs:
+          - {service: document_exchange, levels: [own, above]}
+          - {service: video_mcu}
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from topology.model import Network, Node
+
+from .connectivity import component_labels
+from .evidence import node_evidence, plural
+from .model import Evidence, PolicyRule, RuleResult
+from .params import Params
+from .registry import Context, params_of, register
+from .selectors import describe_domain, select_domains
+
+ROLE_ALIASES = {"video_mcu": "mcu"}
+MAX_EVIDENCE = 25
+
+
+class Need(Params):
+    service: str
+    levels: list[Literal["own", "above"]] = Field(["own"], min_length=1)
+    required: bool = False
+
+
+class CoverageParams(Params):
+    domains: list[str] = ["trusted"]
+    unit_roles: list[str] = ["host"]
+    core_roles: list[str] = ["core_router"]
+    needs: list[Need] = [Need(service="document_exchange", levels=["own", "above"]), Need(service="video_mcu")]
+
+
+def provides(node: Node, service: str) -> bool:
+    return service in node.services or node.role == ROLE_ALIASES.get(service, service)
+
+
+def _nearest(net: Network, site: str, by_site: dict[str, list[str]], skip_self: bool = False) -> tuple[str, list[str]] | None:
+    """The nearest site at or above ``site`` holding members of ``by_site`` (strictly above with skip_self)."""
+    for s in net.site_ancestors(site)[1 if skip_self else 0:]:
+        if by_site.get(s):
+            return s, by_site[s]
+    return None
+
+
+@register("coverage", params=CoverageParams)
+def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
+    p = params_of(rule, CoverageParams)
+    evidence: list[Evidence] = []
+    problems = 0
+    notes: list[str] = []
+    summary: list[str] = []
+    for dom in select_domains(net, p.domains):
+        members = [n for n in net.nodes.values() if n.domain == dom]
+        units = [n for n in members if n.role in p.unit_roles and n.site in net.sites]
+        if not units and not any(n.role in p.core_roles for n in members):
+            continue
+        edges = [(l.a, l.b) for l in net.links.values()
+                 if net.nodes[l.a].domain == dom and net.nodes[l.b].domain == dom]
+        edges += [(t.a, t.b) for t in net.tunnels.values()
+                  if net.nodes[t.a].domain == dom and net.nodes[t.b].domain == dom]
+        label = component_labels([n.name for n in members], edges)
+        cores: dict[str, list[str]] = {}
+        for n in members:
+            if n.role in p.core_roles:
+                cores.setdefault(n.site, []).append(n.name)
+        providers: dict[str, dict[str, list[str]]] = {}
+        for need in p.needs:
+            by_site: dict[str, list[str]] = {}
+            for n in members:
+                if provides(n, need.service):
+                    by_site.setdefault(n.site, []).append(n.name)
+            providers[need.service] = by_site
+            if not by_site and not need.required:
+                notes.append(f"no {need.service} in {describe_domain(net, dom)}")
+
+        def reaches(node: str, targets: list[str]) -> bool:
+            return any(label[node] == label[t] for t in targets)
+
+        def report(node: str, text: str, **data) -> None:
+            nonlocal problems
+            problems += 1
+            if len(evidence) < MAX_EVIDENCE:
+                evidence.append(node_evidence(net, node, text, **data))
+
+        # 纵向到底: each core reaches the core above it
+        for site, names in cores.items():
+            if site not in net.sites:
+                continue
+            above = _nearest(net, site, cores, skip_self=True)
+            if above is None:
+                continue
+            for core in names:
+                if not reaches(core, above[1]):
+                    report(core, f"the core {core} of {site} has no path to the core of {above[0]} "
+                           f"({', '.join(above[1])}) inside {describe_domain(net, dom)}", missing="parent_core")
+        # 横向到边 and services
+        for unit in units:
+            where = f"{unit.name} ({unit.site})"
+            core = _nearest(net, unit.site, cores)
+            if core is None:
+                report(unit.name, f"{where} has no core at its level or above in {describe_domain(net, dom)}",
+                       missing="core")
+            elif not reaches(unit.name, core[1]):
+                report(unit.name, f"{where} has no path to the core of its level ({', '.join(core[1])})",
+                       missing="core", target=core[1])
+            for need in p.needs:
+                by_site = providers[need.service]
+                if not by_site and not need.required:
+                    continue
+                own = _nearest(net, unit.site, by_site)
+                if own is None:
+                    report(unit.name, f"{where} has no {need.service} at its level or above", missing=need.service)
+                    continue
+                if "own" in need.levels and not reaches(unit.name, own[1]):
+                    report(unit.name, f"{where} cannot reach the {need.service} of its level ({', '.join(own[1])})",
+                           missing=need.service, target=own[1])
+                if "above" in need.levels:
+                    up = _nearest(net, own[0], by_site, skip_self=True)
+                    if up is not None and not reaches(unit.name, up[1]):
+                        report(unit.name, f"{where} cannot reach the {need.service} of the level above "
+                               f"({', '.join(up[1])})", missing=need.service, target=up[1])
+        summary.append(f"{plural(len(units), 'unit')} of {describe_domain(net, dom)}")
+    note = f" (not applicable: {'; '.join(notes)})" if notes else ""
+    if problems:
+        more = f"; the first {MAX_EVIDENCE} are shown" if problems > MAX_EVIDENCE else ""
+        return RuleResult.failed(rule, f"{plural(problems, 'gap')} in coverage: units or cores cut off from what they need"
+                                 f"{more}{note}", evidence)
+    if not summary:
+        return RuleResult.passed(rule, "not applicable: no unit in the checked networks")
+    return RuleResult.passed(rule, f"every unit reaches its core and services: {', '.join(summary)}{note}")

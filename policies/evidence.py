@@ -1,0 +1,80 @@
+"""Building evidence items: paths, links and nodes, with the plan lines they blame."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from topology.errors import Mark
+from topology.model import Link, Network
+
+from .connectivity import path_links
+from .model import Evidence
+from .selectors import describe_domain
+
+
+def render_path(net: Network, path: list[str]) -> str:
+    """``a [内网] — b — c [外网]``: node names, the network named where it changes."""
+    parts = []
+    previous = None
+    for name in path:
+        node = net.nodes[name]
+        if node.domain != previous:
+            parts.append(f"{name} [{describe_domain(net, node.domain)}]")
+        else:
+            parts.append(name)
+        previous = node.domain
+    return " — ".join(parts)
+
+
+def path_evidence(net: Network, path: list[str], summary: str, **data: Any) -> Evidence:
+    """A path as evidence; the links where the network changes are blamed first."""
+    links = path_links(net, path)
+    crossing = [l for l in links if net.nodes[l.a].domain != net.nodes[l.b].domain]
+    others = [l for l in links if l not in crossing]
+    gateways = [n for n in path if net.nodes[n].role == "one_way_gateway"]
+    marks: list[Mark] = [l.mark for l in crossing]
+    marks += [net.nodes[n].mark for n in gateways]
+    marks += [l.mark for l in others]
+    return Evidence(
+        kind="path",
+        summary=summary,
+        data={
+            **data,
+            "nodes": [{"name": n, "domain": net.nodes[n].domain, "role": net.nodes[n].role} for n in path],
+            "links": [l.name for l in links],
+            "crossings": [l.name for l in crossing],
+        },
+        marks=_unique(marks),
+    )
+
+
+def link_evidence(net: Network, link: Link, summary: str, **data: Any) -> Evidence:
+    return Evidence(kind="link", summary=summary,
+                    data={"link": link.name, "a": link.a, "b": link.b, "medium": link.medium, **data},
+                    marks=(link.mark,))
+
+
+def node_evidence(net: Network, name: str, summary: str, **data: Any) -> Evidence:
+    node = net.nodes[name]
+    return Evidence(kind="node", summary=summary,
+                    data={"node": name, "domain": node.domain, "role": node.role, "site": node.site, **data},
+                    marks=(node.mark,))
+
+
+def _unique(marks: list[Mark]) -> tuple[Mark, ...]:
+    seen: list[Mark] = []
+    for m in marks:
+        if m not in seen:
+            seen.append(m)
+    return tuple(seen)
+
+
+def plural(count: int, word: str, many: str | None = None) -> str:
+    return f"{count} {word if count == 1 else (many or word + 's')}"
+
+
+def cap_list(items: list[str], limit: int = 5) -> str:
+    """``a, b, c and 7 more``."""
+    if len(items) <= limit:
+        return ", ".join(items)
+    return ", ".join(items[:limit]) + f" and {len(items) - limit} more"

@@ -1,0 +1,1 @@
+"""Built-in policy packs (YAML files shipped as package data)."""

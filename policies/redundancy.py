@@ -1,0 +1,190 @@
+"""Rule kind ``redundancy``: the plan survives any single failure (N-1), optionally N-2.
+
+Definition. For every failure of the sweep (:mod:`simulator.failures`; by
+default every single link and every single node, ``failures: n-2`` adds every
+pair drawn from ``pairs``), with traffic rerouted as the simulator forwards:
+
+1. every demand still routes: none delivers less than it did before the
+   failure (demands to or from a failed node go with it and are not counted).
+   With ``survive: reachable`` (default) this is asked of the demands the
+   failure leaves a physical path to: a demand cut off because its only line
+   failed (a tree-shaped part of the plan, which claims no redundancy) is
+   reported but passes; a demand that could go round the failure but does
+   not (routing, VRFs, hosts that do not forward) fails. ``survive: all`` is
+   the strict N-1 criterion: every demand must survive every failure;
+2. no failure drives a link direction above ``max_utilisation`` (default
+   1.0: 100 %); a direction above it without any failure is the capacity
+   rule's finding and is only mentioned here;
+3. every **key node** (default: nodes offering ``data_centre`` or tagged
+   ``key``; ``key`` takes ``service:X``, ``tag:X``, ``role:X`` or a glob on
+   node names) keeps two paths to each of its partners that share no link and
+   no intermediate node (``key_to``, same selectors; default: the other key
+   nodes, or the top-level core routers when there is one key node). Transit
+   runs through forwarding nodes only, as routing does.
+
+GB/T 22239-2019 8.1.2.1 e) asks for hardware redundancy of lines and key
+network devices [V]; the N-1 criterion is a planning default (POLICY-SOURCES.md).
+Evidence: per failing failure, the lost demands and the overloaded links;
+per key pair, the single points of failure (a minimum cut).
+
+Example (policy file)::
+
+    - id: CAP-RED-1
+      kind: redundancy
+      clause: "GB/T 22239-2019 8.1.2.1 e) [V]; N-1 planning criterion [S]"
+      params: {failures: n-1, elements: [links, nodes], key: ["service:data_centre"]}
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from typing import Literal
+
+import networkx as nx
+from pydantic import Field
+
+from simulator.routing import FORWARDING_ROLES
+from topology.model import Network, Node
+
+from .capacity import assignment_of, direction_label, sweep_of
+from .evidence import cap_list, plural
+from .model import Evidence, PolicyRule, RuleResult
+from .params import Params
+from .registry import Context, params_of, register
+
+MAX_EVIDENCE = 25
+
+
+class RedundancyParams(Params):
+    failures: Literal["n-1", "n-2"] = "n-1"
+    elements: list[Literal["links", "nodes"]] = Field(["links", "nodes"], min_length=1)
+    pairs: list[str] = Field([], description="names or globs of the links and nodes N-2 pairs are drawn from "
+                                             "(default: every link of the meshed core)")
+    max_utilisation: float = Field(1.0, gt=0, le=10)
+    survive: Literal["reachable", "all"] = Field("reachable", description="which demands must still route: "
+                                                 "those with a physical path left (reachable) or every one (all)")
+    key: list[str] = Field(["service:data_centre", "tag:key"], description="key nodes that need two disjoint paths")
+    key_to: list[str] = Field([], description="partners of the key nodes (default: each other)")
+
+
+def select_nodes(net: Network, selectors: list[str]) -> list[str]:
+    """Nodes matched by ``service:X``, ``tag:X``, ``role:X`` or a glob on node names, in plan order."""
+    def hit(node: Node, sel: str) -> bool:
+        if sel.startswith("service:"):
+            return sel[8:] in node.services
+        if sel.startswith("tag:"):
+            return sel[4:] in node.tags
+        if sel.startswith("role:"):
+            return node.role == sel[5:]
+        return fnmatch.fnmatchcase(node.name, sel)
+    return [n.name for n in net.nodes.values() if any(hit(n, s) for s in selectors)]
+
+
+def disjoint_paths(net: Network, a: str, b: str) -> tuple[int, list[str]]:
+    """How many paths join ``a`` and ``b`` sharing no link and no intermediate node (capped at 2),
+    and, when fewer than 2, a smallest set of links and nodes whose failure leaves fewer.
+
+    Maximum flow with unit capacities: every forwarding node but ``a`` and ``b``
+    is split into in → out (capacity 1), every link into a node of its own
+    (capacity 1), so parallel links count as separate paths.
+    """
+    graph = nx.DiGraph()
+    usable = {n for n, node in net.nodes.items() if node.role in FORWARDING_ROLES} | {a, b}
+    for n in usable - {a, b}:
+        graph.add_edge(("in", n), ("out", n), capacity=1, element=f"node {n}")
+    for link in net.links.values():
+        if link.a not in usable or link.b not in usable:
+            continue
+        lin, lout = ("link-in", link.name), ("link-out", link.name)
+        graph.add_edge(lin, lout, capacity=1, element=f"link {link.name}")
+        for end in link.ends:
+            graph.add_edge(("out", end), lin)
+            graph.add_edge(lout, ("in", end))
+    source, sink = ("out", a), ("in", b)
+    if source not in graph or sink not in graph:
+        return 0, []
+    value, (reach, _) = nx.maximum_flow_value(graph, source, sink), nx.minimum_cut(graph, source, sink)[1]
+    if value >= 2:
+        return 2, []
+    cut = sorted(data["element"] for u in reach for v, data in graph[u].items() if v not in reach and "element" in data)
+    return int(value), cut
+
+
+@register("redundancy", params=RedundancyParams)
+def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
+    p = params_of(rule, RedundancyParams)
+    a = assignment_of(net, context)
+    sweep = sweep_of(net, context, p.failures, tuple(p.pairs), "links" in p.elements, "nodes" in p.elements,
+                     p.max_utilisation)
+    evidence: list[Evidence] = []
+    problems: list[str] = []
+    # 1. lost demands
+    strict = p.survive == "all"
+    lost_of = {case: (sweep.lost[case] if strict else sweep.unprotected(case)) for case in sweep.lost}
+    lost_cases = sorted(case for case, items in lost_of.items() if items)
+    cut_cases = sorted(case for case in sweep.cut if sweep.cut[case])
+    for case in lost_cases[:MAX_EVIDENCE]:
+        failure = sweep.failures[case]
+        lost = lost_of[case]
+        names = [f"{a.demands[i].service} {a.demands[i].src} -> {a.demands[i].dst}" for i, _ in lost]
+        marks = tuple(net.links[l].mark for l in failure.links) + tuple(net.nodes[n].mark for n in failure.nodes)
+        evidence.append(Evidence("failure", f"after {failure.label}: {plural(len(lost), 'demand')} lose their path "
+                                             f"({cap_list(names, 3)})",
+                                 {"failure": failure.label, "lost": [{"demand": n, "share": round(s, 9)}
+                                                                      for n, (_, s) in zip(names, lost)][:50]},
+                                 marks))
+    if lost_cases:
+        problems.append(f"{plural(len(lost_cases), 'failure')} cut demands off"
+                        + ("" if strict else " that still had a physical path"))
+    # 2. overloads
+    over_cases = sorted(sweep.overloads)
+    for case in over_cases[:max(0, MAX_EVIDENCE - len(evidence))]:
+        failure = sweep.failures[case]
+        worst_key, worst_u = max(sweep.overloads[case], key=lambda x: (x[1], x[0]))
+        evidence.append(Evidence(
+            "failure", f"after {failure.label}: {direction_label(net, worst_key)} at {worst_u:.0%}",
+            {"failure": failure.label, "overloaded": [{"link": k[0], "direction": direction_label(net, k),
+                                                         "utilisation": round(u, 6)} for k, u in sweep.overloads[case]]},
+            (net.links[worst_key[0]].mark,)))
+    if over_cases:
+        problems.append(f"{plural(len(over_cases), 'failure')} push a link above {p.max_utilisation:.0%}")
+    # directions above the limit without any failure are the capacity rule's finding, not this one's
+    intact_over = [k for k, v in a.load.items() if v / net.links[k[0]].bandwidth > p.max_utilisation]
+    # 3. key nodes
+    keys = select_nodes(net, p.key)
+    partners = select_nodes(net, p.key_to) if p.key_to else []
+    if not p.key_to:
+        if len(keys) >= 2:
+            partners = keys
+        elif keys:
+            top = [s.name for s in net.sites.values() if s.parent is None]
+            partners = [n.name for n in net.nodes.values() if n.role == "core_router" and n.site in top]
+    weak = 0
+    for k in keys:
+        for t in partners:
+            if t == k or (t in keys and keys.index(t) < keys.index(k) and k in partners):
+                continue
+            count, cut = disjoint_paths(net, k, t)
+            if count < 2:
+                weak += 1
+                if len(evidence) < MAX_EVIDENCE:
+                    marks = tuple(net.nodes[x.split(" ", 1)[1]].mark if x.startswith("node ")
+                                  else net.links[x.split(" ", 1)[1]].mark for x in cut[:10])
+                    evidence.append(Evidence(
+                        "node", f"key node {k} has {count} disjoint path{'s' if count != 1 else ''} to {t}"
+                                + (f"; single point of failure: {cap_list(cut, 3)}" if cut else ""),
+                        {"node": k, "to": t, "disjoint_paths": count, "cut": cut}, (net.nodes[k].mark,) + marks))
+    if weak:
+        problems.append(f"{plural(weak, 'key pair')} without two disjoint paths")
+    cases = len(sweep.failures)
+    if problems:
+        return RuleResult.failed(rule, "; ".join(problems) + f" ({plural(cases, 'failure case')} tried)", evidence)
+    key_note = f"; {plural(len(keys), 'key node')} with two disjoint paths" if keys and partners else ""
+    if cut_cases and not strict:
+        key_note += (f"; {plural(len(cut_cases), 'failure')} of a line or node with no alternative cut demands off "
+                     f"(tree-shaped parts; survive: all makes this fail)")
+    if intact_over:
+        key_note += f"; {plural(len(intact_over), 'link direction')} above {p.max_utilisation:.0%} without any failure (see capacity)"
+    routes = "every demand still routes" if strict else "every demand with a path left still routes"
+    return RuleResult.passed(rule, f"{routes} and no link exceeds {p.max_utilisation:.0%} "
+                                   f"after any of {plural(cases, 'failure')} ({p.failures}){key_note}")
