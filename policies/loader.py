@@ -28,7 +28,6 @@ from __future__ import annotations
 
 import difflib
 import re
-import typing
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -38,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from topology.errors import Mark, PlanError, PlanIssue
 from topology.model import Network
+from topology.validation import issues_from_validation
 from topology.yaml_source import mark_for, read_yaml_file
 
 from . import kinds  # noqa: F401  (registers every rule kind)
@@ -127,7 +127,7 @@ def load_policy_file(path: str | Path, display: str | None = None, pack: str | N
     try:
         spec = _FileShape.model_validate(data)
     except ValidationError as exc:
-        raise PolicyError(_issues(exc, marks, shown, (), PolicyFileSpec)) from None
+        raise PolicyError(issues_from_validation(exc, marks, shown, PolicyFileSpec)) from None
     issues: list[PlanIssue] = []
     rules = []
     seen: dict[str, Mark] = {}
@@ -137,7 +137,7 @@ def load_policy_file(path: str | Path, display: str | None = None, pack: str | N
         try:
             r = RuleFileSpec.model_validate(raw)
         except ValidationError as exc:
-            issues.extend(_issues(exc, marks, shown, ("rules", i), RuleFileSpec))
+            issues.extend(issues_from_validation(exc, marks, shown, RuleFileSpec, ("rules", i)))
             continue
         if r.id in seen:
             issues.append(PlanIssue(mark_for(marks, ("rules", i, "id"), shown),
@@ -154,7 +154,7 @@ def load_policy_file(path: str | Path, display: str | None = None, pack: str | N
             try:
                 model.model_validate(params)
             except ValidationError as exc:
-                issues.extend(_issues(exc, marks, shown, ("rules", i, "params"), model))
+                issues.extend(issues_from_validation(exc, marks, shown, model, ("rules", i, "params")))
                 continue
         rules.append(PolicyRule(id=r.id, kind=r.kind, severity=r.severity, params=params, clause=r.clause,
                                 description=" ".join(r.description.split()), pack=name, mark=where))
@@ -225,72 +225,3 @@ def _display(path: Path) -> str:
 
 def rules_of(policies: list[Policy]) -> list[PolicyRule]:
     return [r for p in policies for r in p.rules]
-
-
-# -- validation errors with positions and "did you mean" -------------------------
-
-def _issues(exc: ValidationError, marks: dict, display: str, prefix: tuple, root: type[BaseModel]) -> list[PlanIssue]:
-    out = []
-    for error in exc.errors(include_url=False):
-        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
-        full = prefix + loc
-        mark = mark_for(marks, full, display)
-        where = ".".join(str(p) for p in full) or "the file"
-        kind = error["type"]
-        if kind == "extra_forbidden":
-            key = str(loc[-1]) if loc else "?"
-            allowed = _allowed_keys(root, loc[:-1])
-            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
-            hint = f"did you mean '{close[0]}'?" if close else (
-                f"allowed keys: {', '.join(sorted(allowed))}" if allowed else "remove it")
-            out.append(PlanIssue(mark, f"unknown key '{key}' in {'.'.join(map(str, full[:-1])) or 'the file'}", hint))
-        elif kind == "missing":
-            out.append(PlanIssue(mark_for(marks, full[:-1], display), f"{where}: required key '{full[-1]}' is missing",
-                                 f"add '{full[-1]}: ...'"))
-        elif kind == "literal_error":
-            out.append(PlanIssue(mark, f"{where}: {error['input']!r} is not allowed", f"use one of {error['ctx']['expected']}"))
-        else:
-            out.append(PlanIssue(mark, f"{where}: {error['msg'].removeprefix('Value error, ')}", "fix the value"))
-    return out
-
-
-def _allowed_keys(root: type[BaseModel], loc: tuple) -> list[str]:
-    current: Any = root
-    for part in loc:
-        current = _step(current, part)
-        if current is None:
-            return []
-    for candidate in _flatten(current):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return [f.alias or n for n, f in candidate.model_fields.items()]
-    return []
-
-
-def _flatten(tp: Any) -> list[Any]:
-    import types
-
-    origin = typing.get_origin(tp)
-    if origin is typing.Annotated:
-        return _flatten(typing.get_args(tp)[0])
-    if origin in (typing.Union, types.UnionType):
-        out = []
-        for arg in typing.get_args(tp):
-            out.extend(_flatten(arg))
-        return out
-    return [tp]
-
-
-def _step(tp: Any, part: Any) -> Any:
-    for candidate in _flatten(tp):
-        origin = typing.get_origin(candidate)
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel) and isinstance(part, str):
-            for name, field in candidate.model_fields.items():
-                if part in (name, field.alias):
-                    return field.annotation
-        elif origin is dict:
-            return typing.get_args(candidate)[1]
-        elif origin is list and isinstance(part, int):
-            return typing.get_args(candidate)[0]
-    return None
-
-

@@ -7,26 +7,21 @@ merges them section by section, validates the result against
 problem is collected as a :class:`~topology.errors.PlanIssue` with its file,
 line and column, and all of them are raised together as a
 :class:`~topology.errors.PlanError`.
-
-Pydantic reports unknown keys without saying which keys were allowed; this
-module walks the schema along the error's location to suggest the closest
-allowed key (``did you mean 'role'?``), like Kubernetes' strict decoder.
+Unknown keys get a "did you mean" hint (:mod:`topology.validation`).
 """
 
 from __future__ import annotations
 
-import difflib
-import types
-import typing
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from .errors import IssueCollector, Mark, PlanError, PlanIssue
 from .model import Network
 from .schema import SECTIONS_MERGED_AS_LISTS, SECTIONS_MERGED_AS_MAPS, PlanSpec
-from .yaml_source import YamlDoc, mark_for, read_yaml_file
+from .validation import issues_from_validation
+from .yaml_source import YamlDoc, read_yaml_file
 
 MAX_INCLUDE_DEPTH = 16
 INCLUDE_BOUNDARY_SEARCH = 2  # how many folders above a plan may hold the plan.yaml of its scenario
@@ -51,7 +46,7 @@ def load_spec(path: str | Path) -> tuple[PlanSpec, dict, Path]:
     try:
         spec = PlanSpec.model_validate(data)
     except ValidationError as exc:
-        raise PlanError(_issues_from_validation(exc, marks, display)) from None
+        raise PlanError(issues_from_validation(exc, marks, display, PlanSpec)) from None
     return spec, marks, root
 
 
@@ -151,90 +146,3 @@ def _copy_marks(marks: dict, sub_marks: dict, src_prefix: tuple, dst_prefix: tup
     for path, mark in sub_marks.items():
         if path[:n] == src_prefix:
             marks[dst_prefix + path[n:]] = mark
-
-
-def _issues_from_validation(exc: ValidationError, marks: dict, display: str) -> list[PlanIssue]:
-    issues = []
-    for error in exc.errors(include_url=False):
-        loc = tuple(p for p in error["loc"] if not (isinstance(p, str) and ("[" in p or p.startswith("function-"))))
-        mark = mark_for(marks, loc, display)
-        where = ".".join(str(p) for p in loc) or "plan"
-        kind = error["type"]
-        if kind == "extra_forbidden":
-            key = str(loc[-1]) if loc else "?"
-            allowed = _allowed_keys(loc[:-1])
-            close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.5)
-            hint = f"did you mean '{close[0]}'?" if close else (
-                f"allowed keys: {', '.join(sorted(allowed))}" if allowed else "remove it")
-            issues.append(PlanIssue(mark, f"unknown key '{key}' in {'.'.join(map(str, loc[:-1])) or 'the plan'}", hint))
-        elif kind == "missing":
-            issues.append(PlanIssue(mark_for(marks, loc[:-1], display), f"{where}: required key '{loc[-1]}' is missing",
-                                    f"add '{loc[-1]}: ...'"))
-        elif kind == "literal_error":
-            issues.append(PlanIssue(mark, f"{where}: {error['input']!r} is not allowed",
-                                    f"use one of {error['ctx']['expected']}"))
-        else:
-            message = error["msg"].removeprefix("Value error, ")
-            issues.append(PlanIssue(mark, f"{where}: {message}", _hint_for(kind)))
-    return issues
-
-
-def _hint_for(kind: str) -> str:
-    return {
-        "string_type": "write it as text; quote it if it looks like a number",
-        "int_type": "write a whole number without quotes",
-        "bool_type": "write true or false",
-        "dict_type": "write a mapping (key: value lines)",
-        "list_type": "write a list ([a, b] or '- item' lines)",
-        "model_type": "write a mapping (key: value lines)",
-        "greater_than_equal": "use a larger value",
-        "less_than_equal": "use a smaller value",
-        "string_too_short": "give a non-empty name",
-        "string_pattern_mismatch": "use lower-case letters, digits and _",
-    }.get(kind, "fix the value")
-
-
-def _allowed_keys(loc: tuple) -> list[str]:
-    """Field names (by alias) of the model reached by following ``loc`` from PlanSpec."""
-    current: Any = PlanSpec
-    for part in loc:
-        current = _step(current, part)
-        if current is None:
-            return []
-    model = _as_model(current)
-    if model is None:
-        return []
-    return [f.alias or name for name, f in model.model_fields.items()]
-
-
-def _as_model(tp: Any) -> type[BaseModel] | None:
-    for candidate in _flatten(tp):
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
-            return candidate
-    return None
-
-
-def _flatten(tp: Any) -> list[Any]:
-    origin = typing.get_origin(tp)
-    if origin is typing.Annotated:
-        return _flatten(typing.get_args(tp)[0])
-    if origin in (typing.Union, types.UnionType):
-        out = []
-        for arg in typing.get_args(tp):
-            out.extend(_flatten(arg))
-        return out
-    return [tp]
-
-
-def _step(tp: Any, part: Any) -> Any:
-    for candidate in _flatten(tp):
-        origin = typing.get_origin(candidate)
-        if isinstance(candidate, type) and issubclass(candidate, BaseModel) and isinstance(part, str):
-            for name, field in candidate.model_fields.items():
-                if part in (name, field.alias):
-                    return field.annotation
-        elif origin is dict:
-            return typing.get_args(candidate)[1]
-        elif origin is list and isinstance(part, int):
-            return typing.get_args(candidate)[0]
-    return None
