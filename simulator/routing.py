@@ -119,6 +119,21 @@ class RoutingState:
         for vrf in self.vrfs:
             self.graphs[vrf] = self._graph(vrf)
             self.tables[vrf] = self._table(vrf)
+        self._index_for_lookup()
+
+    def _index_for_lookup(self) -> None:
+        """Integer indexes of connected subnets and static routes, and a cache of Route objects (lookup is hot)."""
+        self._routes: dict[tuple, Route] = {}
+        self._conn_index: dict[str, tuple[tuple[int, int, dict[int, tuple[ipaddress.IPv4Network, str]]], ...]] = {}
+        for node, entries in self.connected.items():
+            by_len: dict[int, dict[int, tuple[ipaddress.IPv4Network, str]]] = {}
+            for prefix, ifname in entries:  # the first of equal prefixes wins, as in a scan
+                by_len.setdefault(prefix.prefixlen, {}).setdefault(int(prefix.network_address), (prefix, ifname))
+            self._conn_index[node] = tuple((length, _mask(length), nets) for length, nets in sorted(by_len.items(), reverse=True))
+        self._static_index: dict[str, tuple[tuple, ...]] = {
+            node: tuple((prefix, via, rvrf, int(prefix.network_address), int(prefix.netmask)) for prefix, via, rvrf in entries)
+            for node, entries in self.statics.items()
+        }
 
     def link_vrf(self, link: Link) -> str | None | bool:
         """The VRF a link belongs to; ``False`` when its two ends disagree."""
@@ -201,25 +216,49 @@ class RoutingState:
     def lookup(self, node: str, address: str | int | ipaddress.IPv4Address, vrf: str | None = None) -> Route | None:
         """The best route at ``node`` for ``address`` in ``vrf`` (None: no route)."""
         ip = int(ipaddress.IPv4Address(address)) if not isinstance(address, int) else address
+        routes = self._routes
+        owner = self.address_owner.get(ip)
+        if owner is not None and owner[0] == node:
+            key = ("local", node, ip, vrf)
+            route = routes.get(key)
+            if route is None:
+                route = routes[key] = Route(ipaddress.IPv4Network((ip, 32)), "local", frozenset({node}), vrf)
+            return route
         best: Route | None = None
-        if self.address_owner.get(ip, (None,))[0] == node:
-            return Route(ipaddress.IPv4Network((ip, 32)), "local", frozenset({node}), vrf)
-        for prefix, ifname in self.connected.get(node, ()):
-            if _contains(prefix, ip) and (best is None or prefix.prefixlen > best.prefix.prefixlen):
-                best = Route(prefix, "connected", frozenset({node}), vrf, ifname)
-        for prefix, via, rvrf in self.statics.get(node, ()):
-            if (rvrf or self.net.nodes[node].vrf) == vrf and _contains(prefix, ip):
-                if best is None or prefix.prefixlen > best.prefix.prefixlen:
-                    best = Route(prefix, "static", frozenset({node}), vrf, via)
+        best_len = -1
+        for length, mask, nets in self._conn_index.get(node, ()):
+            hit = nets.get(ip & mask)
+            if hit is not None:
+                key = ("connected", node, length, ip & mask, vrf)
+                best = routes.get(key)
+                if best is None:
+                    best = routes[key] = Route(hit[0], "connected", frozenset({node}), vrf, hit[1])
+                if owner is not None:
+                    return best  # the neighbour's own address on this link: reached over the link, as ARP would
+                best_len = length
+                break
+        statics = self._static_index.get(node)
+        if statics:
+            home = self.net.nodes[node].vrf
+            for prefix, via, rvrf, network, mask in statics:
+                if (rvrf or home) == vrf and ip & mask == network and prefix.prefixlen > best_len:
+                    key = ("static", node, prefix, via, vrf)
+                    best = routes.get(key)
+                    if best is None:
+                        best = routes[key] = Route(prefix, "static", frozenset({node}), vrf, via)
+                    best_len = prefix.prefixlen
         for vrf_ in self.visible_vrfs(vrf):
             for length, nets in self.tables[vrf_].items():
-                if best is not None and length <= best.prefix.prefixlen:
+                if length <= best_len:
                     break
-                key = ip >> (32 - length) << (32 - length) if length else 0
-                owners = nets.get(key)
+                network = ip >> (32 - length) << (32 - length) if length else 0
+                owners = nets.get(network)
                 if owners is not None:
-                    if best is None or length > best.prefix.prefixlen:
-                        best = Route(ipaddress.IPv4Network((key, length)), "igp", owners, vrf_)
+                    key = ("igp", vrf_, length, network)
+                    best = routes.get(key)
+                    if best is None:
+                        best = routes[key] = Route(ipaddress.IPv4Network((network, length)), "igp", owners, vrf_)
+                    best_len = length
                     break
         return best
 
@@ -279,7 +318,7 @@ class RoutingState:
             if self.is_forwarding(owner):
                 targets.add(owner)
             else:
-                for router, link in self.attach.get(owner, {}).get(vrf, ()) + self._backbone_attach(owner, vrf):
+                for router, link in self.attach.get(owner, {}).get(vrf, []) + self._backbone_attach(owner, vrf):
                     targets.add(router)
                     final.setdefault(router, []).append(link)
         if not self.is_forwarding(node):
@@ -329,6 +368,10 @@ def build_routing(net: Network) -> RoutingState:
         state = RoutingState(net)
         net._cache["routing"] = state
     return state
+
+
+def _mask(length: int) -> int:
+    return (0xFFFFFFFF << (32 - length)) & 0xFFFFFFFF
 
 
 def _contains(prefix: ipaddress.IPv4Network, ip: int) -> bool:

@@ -225,6 +225,11 @@ class Flow:
     port: int
     phase: int
     mark: Mark = NO_MARK
+    origin: str = "plan"  # plan: from the plan's traffic; cascade: derived from the video MCU cascade
+
+    @property
+    def label(self) -> str:
+        return f"{self.service} {self.src} -> {self.dst}"
 
 
 @dataclass(frozen=True, slots=True)

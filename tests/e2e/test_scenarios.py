@@ -10,7 +10,6 @@ expected values are the seeds' numbers.
 from __future__ import annotations
 
 import functools
-import ipaddress
 import re
 import subprocess
 import sys

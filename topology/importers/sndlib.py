@@ -256,7 +256,7 @@ class _Parser:
         net = SndNetwork(name, meta, [], [], [], [])
         seen: dict[str, Mark] = {}
         readers = {"NODES": (self.node, net.nodes), "LINKS": (self.link, net.links), "DEMANDS": (self.demand, net.demands)}
-        while (token := self.peek()) is not None:
+        while self.peek() is not None:
             section = self.word("a section name such as NODES")
             if section.text in seen:
                 raise PlanError(PlanIssue(section.mark, f"section {section.text} appears twice (first at {seen[section.text]})",

@@ -1,0 +1,751 @@
+"""Failure analysis: the loads after a link or node fails, computed incrementally.
+
+Definition. A *failure* removes a set of links and nodes (N-1: one element;
+N-2: two). The network *after* the failure is :func:`without` (the plan with
+those links, nodes, the interfaces on them and the tunnels ending on them
+gone); its loads are :func:`simulator.load.assign` of the intact network's
+demands on it, routed by a fresh :class:`~simulator.routing.RoutingState`.
+Demands with an endpoint on a failed node are *orphaned* (gone with the node,
+not counted as lost); a demand is *lost* when it delivers less than before.
+
+:meth:`FailureAnalysis.case` computes the same answer without redoing
+everything:
+
+1. **Unaffected demands keep their DAG.** Routing is shortest-path ECMP: if
+   none of a demand's DAG edges, nodes, tunnel outer paths or destination
+   interface fails, every node on the DAG keeps its next hops, so the demand
+   is unchanged. A failure no demand touches changes nothing.
+2. **Cut demands, closed form.** A demand whose source and destination the
+   failure separates physically (a bridge: every link of a tree-shaped part
+   of the plan; a cut node: every router of a pendant tree) delivers nothing
+   afterwards, so its load simply leaves every link of its DAG: no routing is
+   needed. Bridges and cut nodes come from one depth-first search
+   (:class:`Cuts`, low-link values).
+3. **The rest is rerouted** on a routing state *derived* from the intact one
+   (:func:`degraded_routing`): only the VRF graphs the failure touches are
+   rebuilt, and when the failure removes core links whose ends keep two core
+   neighbours, the pendant trees are reused and only the core matrix changes.
+
+:meth:`FailureAnalysis.from_scratch` is the plain recomputation, kept as the
+reference the incremental answer is tested and benchmarked against.
+
+Example::
+
+    >>> fa = FailureAnalysis(net)                                 # doctest: +SKIP
+    >>> r = fa.case(Failure(links=("县核心--州核心",)))             # doctest: +SKIP
+    >>> r.method, len(r.lost)                                     # doctest: +SKIP
+    ('closed-form', 12)
+"""
+
+from __future__ import annotations
+
+import bisect
+import fnmatch
+import itertools
+from dataclasses import dataclass, field, replace
+from typing import Iterable, Sequence
+
+from topology.errors import GovnetError
+from topology.model import Flow, Network, freeze
+
+from . import routing as _routing
+from .load import Assignment, Direction, LoadForwarder, assign, base_assignment, destination_address
+from .routing import RoutingState, build_routing
+from .tunnels import behind, tunnel_ends
+
+LOAD_EPSILON = 1e-6  # bit/s: smaller residues of float subtraction are zero
+SHARE_EPSILON = 1e-9
+MODES = ("none", "n-1", "n-2")
+
+
+class FailureError(GovnetError):
+    """A failure names an element the network does not have, or a mode is unknown."""
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Failure:
+    """The links and nodes that fail together."""
+
+    links: tuple[str, ...] = ()
+    nodes: tuple[str, ...] = ()
+
+    @property
+    def label(self) -> str:
+        parts = [f"link {l}" for l in self.links] + [f"node {n}" for n in self.nodes]
+        return " + ".join(parts) if parts else "none"
+
+    @property
+    def size(self) -> int:
+        return len(self.links) + len(self.nodes)
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """Loads after one failure, as changes to the intact loads, and the demands it costs."""
+
+    failure: Failure
+    method: str                                   # unaffected | closed-form | rerouted | from-scratch
+    changed: tuple[tuple[Direction, float], ...]  # link direction -> load after the failure (only changes)
+    lost: tuple[tuple[int, float], ...]           # demand index -> share no longer delivered
+    orphaned: tuple[int, ...] = ()                # demands with an endpoint on a failed node
+    cut: tuple[int, ...] = ()                     # lost demands whose endpoints no physical path joins any more
+
+    def loads(self, base: dict[Direction, float]) -> dict[Direction, float]:
+        """The full load map after the failure (links that failed carry nothing)."""
+        out = dict(base)
+        out.update(self.changed)
+        return {k: v for k, v in out.items() if v > LOAD_EPSILON and k[0] not in self.failure.links}
+
+
+# -- the network after a failure -------------------------------------------------------------
+
+def without(net: Network, links: Iterable[str] = (), nodes: Iterable[str] = ()) -> Network:
+    """``net`` with ``links`` and ``nodes`` (and every link, interface and tunnel on them) removed."""
+    failed_nodes = set(nodes)
+    failed_links = set(links)
+    for name in failed_links:
+        if name not in net.links:
+            raise FailureError(f"no link '{name}' to fail")
+    for name in failed_nodes:
+        if name not in net.nodes:
+            raise FailureError(f"no node '{name}' to fail")
+        failed_links |= {l.name for l in net.links_of(name)}
+    index = _links_of_index(net)
+    touched = {end for name in failed_links for end in net.links[name].ends} - failed_nodes
+    keep_links = {k: l for k, l in net.links.items() if k not in failed_links}
+    nodes_out = {}
+    for name, node in net.nodes.items():
+        if name in failed_nodes:
+            continue
+        if name in touched:
+            kept = {k: i for k, i in node.interfaces.items() if i.link is None or i.link not in failed_links}
+            node = replace(node, interfaces=freeze(kept))
+        nodes_out[name] = node
+    derived = replace(
+        net,
+        nodes=freeze(nodes_out),
+        links=freeze(keep_links),
+        tunnels=freeze({k: t for k, t in net.tunnels.items() if t.a not in failed_nodes and t.b not in failed_nodes}),
+        flows=tuple(f for f in net.flows if f.src not in failed_nodes and f.dst not in failed_nodes),
+        _cache={},
+    )
+    new_index = dict(index)
+    for name in failed_nodes:
+        new_index.pop(name, None)
+    for name in touched:
+        new_index[name] = tuple(l for l in index.get(name, ()) if l.name not in failed_links)
+    derived._cache["links_of"] = new_index
+    return derived
+
+
+def _links_of_index(net: Network) -> dict:
+    if "links_of" not in net._cache:
+        net.links_of("")  # builds the index
+    return net._cache["links_of"]
+
+
+class _LazyMatrixGraph(_routing._VrfGraph):
+    """A VRF graph whose full-graph matrix (only used for anycast lookups) is built on first use."""
+
+    @property  # type: ignore[override]
+    def matrix(self):  # noqa: D401
+        cached = self.__dict__.get("_matrix")
+        if cached is None:
+            cached = _routing._csr(self.weights, self.index, len(self.names))
+            self.__dict__["_matrix"] = cached
+        return cached
+
+
+class Degrader:
+    """Derives the routing state of ``base.net`` minus some links and nodes from ``base``.
+
+    The result equals ``RoutingState(without(net, links, nodes))`` in every
+    lookup and next hop (the tests check this on generated networks); it shares
+    whatever the failure does not change.
+    """
+
+    def __init__(self, base: RoutingState):
+        self.base = base
+        net = base.net
+        self.owner_entries: dict[str, list[tuple[str | None, int, int]]] = {}
+        for vrf, table in base.tables.items():
+            for length, nets in table.items():
+                for key, owners in nets.items():
+                    for owner in owners:
+                        self.owner_entries.setdefault(owner, []).append((vrf, length, key))
+        self.core_weights = {
+            vrf: {(u, v): w for (u, v), w in g.weights.items() if u in g.core and v in g.core}
+            for vrf, g in base.graphs.items()
+        }
+        self.forwarding = {n for n in net.nodes if base.is_forwarding(n)}
+
+    def derive(self, links: Iterable[str] = (), nodes: Iterable[str] = (),
+               derived_net: Network | None = None) -> RoutingState:
+        """The routing after ``links`` and ``nodes`` fail (``derived_net``: :func:`without` of them, if at hand)."""
+        base = self.base
+        net = base.net
+        failed_nodes = set(nodes)
+        failed_links = set(links) | {l.name for n in failed_nodes for l in net.links_of(n)}
+        if derived_net is None:
+            derived_net = without(net, failed_links, failed_nodes)
+        state = object.__new__(RoutingState)
+        state.net = derived_net
+        state.vrfs = base.vrfs
+        # interfaces that disappear with a failed link, on nodes that survive
+        gone: list[tuple[str, str]] = []
+        for name in failed_links:
+            link = net.links[name]
+            for end, ifname in ((link.a, link.a_if), (link.b, link.b_if)):
+                if end not in failed_nodes:
+                    gone.append((end, ifname))
+        state.statics = base.statics if not failed_nodes & base.statics.keys() else {
+            k: v for k, v in base.statics.items() if k not in failed_nodes}
+        connected = dict(base.connected)
+        for node in failed_nodes:
+            connected.pop(node, None)
+        for node, ifname in gone:
+            connected[node] = [(p, i) for p, i in connected.get(node, ()) if i != ifname]
+        state.connected = connected
+        address_owner = dict(base.address_owner)
+        removed_entries: list[tuple[str, str | None, int, int]] = []
+        for node in failed_nodes:
+            n = net.nodes[node]
+            for address in n.addresses:
+                address_owner.pop(int(address.ip), None)
+            removed_entries += [(node,) + e for e in self.owner_entries.get(node, ())]
+        for node, ifname in gone:
+            iface = net.nodes[node].interfaces[ifname]
+            if iface.address is not None:
+                ip = int(iface.address.ip)
+                if address_owner.get(ip, (None, None))[0] == node:
+                    address_owner.pop(ip)
+                vrf = iface.vrf or net.nodes[node].vrf
+                removed_entries.append((node, vrf, 32, ip))
+        state.address_owner = address_owner
+        state.tables = _remove_owners(base.tables, removed_entries)
+        # stub attachments
+        attach = dict(base.attach)
+        stubs = set()
+        for name in failed_links:
+            link = net.links[name]
+            for end in link.ends:
+                if end not in self.forwarding:
+                    stubs.add(end)
+        for stub in stubs:
+            if stub in failed_nodes:
+                attach.pop(stub, None)
+            elif stub in attach:
+                attach[stub] = {vrf: [(r, l) for r, l in entries if l.name not in failed_links and r not in failed_nodes]
+                                for vrf, entries in base.attach[stub].items()}
+        state.attach = attach
+        state.graphs = {vrf: self._graph(state, vrf, failed_links, failed_nodes) for vrf in base.vrfs}
+        self._reindex(state, failed_nodes | {node for node, _ in gone})
+        return state
+
+    def _reindex(self, state: RoutingState, touched: set[str]) -> None:
+        """Rebuild the lookup indexes and caches routing keeps beside its tables, for ``touched`` nodes only."""
+        base = self.base
+        reindex = getattr(RoutingState, "_index_for_lookup", None)
+        if reindex is None:
+            return
+        if not all(hasattr(base, name) for name in ("_conn_index", "_static_index", "_routes")):
+            reindex(state)  # unknown index layout: rebuild it all
+            return
+        probe = object.__new__(RoutingState)
+        probe.net = state.net
+        probe.connected = {n: state.connected[n] for n in touched if n in state.connected}
+        probe.statics = {n: state.statics[n] for n in touched if n in state.statics}
+        reindex(probe)
+        conn = dict(base._conn_index)
+        statics = dict(base._static_index)
+        for node in touched:
+            conn.pop(node, None)
+            statics.pop(node, None)
+        conn.update(probe._conn_index)
+        statics.update(probe._static_index)
+        state._conn_index = conn
+        state._static_index = statics
+        state._routes = {}
+
+    def _graph(self, state: RoutingState, vrf: str | None, failed_links: set[str], failed_nodes: set[str]):
+        base = self.base
+        g = base.graphs[vrf]
+        net = base.net
+        pairs: set[tuple[str, str]] = set()
+        for name in failed_links:
+            link = net.links[name]
+            if link.a in self.forwarding and link.b in self.forwarding and base._in_vrf(link, vrf):
+                pairs.add((link.a, link.b))
+                pairs.add((link.b, link.a))
+        if not pairs and not (failed_nodes & self.forwarding):
+            return g
+        adjacency = dict(g.adjacency)
+        weights = dict(g.weights)
+        removed: list[tuple[str, str]] = []
+        changed: list[tuple[str, str]] = []
+        touched = {u for u, _ in pairs} | (failed_nodes & self.forwarding)
+        for u in touched:
+            if u in adjacency:
+                adjacency[u] = dict(adjacency[u])
+        for node in failed_nodes & self.forwarding:
+            for v in list(g.adjacency.get(node, {})):
+                removed += [(node, v), (v, node)]
+                weights.pop((node, v), None)
+                weights.pop((v, node), None)
+                if v in adjacency and v not in touched:
+                    adjacency[v] = dict(adjacency[v])
+                    touched.add(v)
+                adjacency.get(v, {}).pop(node, None)
+            adjacency[node] = {}
+        for u, v in sorted(pairs):
+            if u in failed_nodes or v in failed_nodes:
+                continue
+            best = None
+            kept: list = []
+            for link in state.net.links_of(u):
+                if link.other(u) != v or not base._in_vrf(link, vrf):
+                    continue
+                cost = state._cost(link, u)
+                if best is None or cost < best:
+                    best, kept = cost, [link]
+                elif cost == best:
+                    kept.append(link)
+            if best is None:
+                adjacency[u].pop(v, None)
+                weights.pop((u, v), None)
+                removed.append((u, v))
+            else:
+                adjacency[u][v] = kept
+                if weights.get((u, v)) != best:
+                    changed.append((u, v))
+                weights[(u, v)] = best
+        graph = object.__new__(_LazyMatrixGraph)
+        graph.vrf = vrf
+        graph.index = g.index
+        graph.names = g.names
+        graph.adjacency = adjacency
+        graph.weights = weights
+        graph.vectors = {}
+        core_only = all(u in g.core and v in g.core for u, v in removed + changed) and not (failed_nodes & g.core)
+        if core_only:
+            ends = {u for u, _ in removed}
+            core_only = all(sum(1 for w in adjacency.get(u, {}) if w in g.core) >= 2 for u in ends)
+        if core_only:
+            graph.parent, graph.top, graph.core, graph.core_index = g.parent, g.top, g.core, g.core_index
+            cw = dict(self.core_weights[vrf])
+            for key in removed:
+                cw.pop(key, None)
+            for key in changed:
+                cw[key] = weights[key]
+            graph.core_matrix = _routing._csr(cw, g.core_index, len(g.core_index))
+        else:
+            graph.parent, graph.top, graph.core, graph.core_index = {}, {}, set(), {}
+            graph.core_matrix = None
+            _routing._split_core(graph)
+        return graph
+
+
+def _remove_owners(tables: dict, entries: list[tuple[str, str | None, int, int]]) -> dict:
+    """``tables`` without the given (owner, vrf, length, network) entries, copying only what changes."""
+    if not entries:
+        return tables
+    out = dict(tables)
+    copied: set = set()
+    for owner, vrf, length, key in entries:
+        if vrf not in out or length not in out[vrf]:
+            continue
+        if vrf not in copied:
+            out[vrf] = dict(out[vrf])
+            copied.add(vrf)
+        if (vrf, length) not in copied:
+            out[vrf][length] = dict(out[vrf][length])
+            copied.add((vrf, length))
+        owners = out[vrf][length].get(key)
+        if owners is None or owner not in owners:
+            continue
+        rest = owners - {owner}
+        if rest:
+            out[vrf][length][key] = rest
+        else:
+            del out[vrf][length][key]
+    for vrf in copied:
+        if isinstance(vrf, tuple):
+            continue
+        out[vrf] = {length: nets for length, nets in out[vrf].items() if nets}
+    return out
+
+
+def degraded_routing(base: RoutingState, links: Iterable[str] = (), nodes: Iterable[str] = ()) -> RoutingState:
+    """The routing of ``base.net`` after ``links`` and ``nodes`` fail (see :class:`Degrader`)."""
+    return Degrader(base).derive(links, nodes)
+
+
+# -- physical cuts ----------------------------------------------------------------------------
+
+class Cuts:
+    """Bridges and cut nodes of the physical graph, from one depth-first search (low-link values)."""
+
+    def __init__(self, net: Network):
+        self.net = net
+        names = list(net.nodes)
+        self.index = {n: i for i, n in enumerate(names)}
+        n = len(names)
+        adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
+        self.link_ids = {name: k for k, name in enumerate(net.links)}
+        for k, link in enumerate(net.links.values()):
+            a, b = self.index[link.a], self.index[link.b]
+            adj[a].append((b, k))
+            adj[b].append((a, k))
+        tin = [-1] * n
+        low = [0] * n
+        tout = [0] * n
+        parent = [-1] * n
+        parent_edge = [-1] * n
+        comp = [-1] * n
+        children: list[list[int]] = [[] for _ in range(n)]
+        timer = 0
+        for root in range(n):
+            if tin[root] != -1:
+                continue
+            tin[root] = low[root] = timer
+            timer += 1
+            comp[root] = root
+            stack = [(root, 0)]
+            while stack:
+                v, i = stack[-1]
+                if i < len(adj[v]):
+                    stack[-1] = (v, i + 1)
+                    w, k = adj[v][i]
+                    if k == parent_edge[v]:
+                        continue
+                    if tin[w] == -1:
+                        tin[w] = low[w] = timer
+                        timer += 1
+                        parent[w], parent_edge[w], comp[w] = v, k, root
+                        children[v].append(w)
+                        stack.append((w, 0))
+                    else:
+                        low[v] = min(low[v], tin[w])
+                    continue
+                stack.pop()
+                tout[v] = timer - 1
+                if parent[v] != -1:
+                    low[parent[v]] = min(low[parent[v]], low[v])
+        self.tin, self.low, self.tout, self.parent, self.parent_edge, self.comp = tin, low, tout, parent, parent_edge, comp
+        self.children = children  # in increasing tin order
+        self.child_tins = [[tin[c] for c in cs] for cs in children]
+        link_names = list(net.links)
+        self.bridge_child: dict[str, int] = {}
+        for v in range(n):
+            p = parent[v]
+            if p != -1 and low[v] > tin[p]:
+                self.bridge_child[link_names[parent_edge[v]]] = v
+        self.names = names
+
+    def _in_subtree(self, x: int, root: int) -> bool:
+        return self.tin[root] <= self.tin[x] <= self.tout[root]
+
+    def link_separates(self, link: str, a: str, b: str) -> bool:
+        """Whether failing ``link`` leaves ``a`` and ``b`` without any physical path."""
+        child = self.bridge_child.get(link)
+        if child is None:
+            return False
+        x, y = self.index[a], self.index[b]
+        if self.comp[x] != self.comp[y]:
+            return True
+        return self._in_subtree(x, child) != self._in_subtree(y, child)
+
+    def _side(self, v: int, x: int) -> int:
+        """The component of ``x`` in G − v: a separated child subtree of v, or −1 for the rest."""
+        cs = self.children[v]
+        i = bisect.bisect_right(self.child_tins[v], self.tin[x]) - 1
+        if i >= 0:
+            c = cs[i]
+            if self._in_subtree(x, c) and self.low[c] >= self.tin[v]:
+                return c
+        return -1
+
+    def node_separates(self, node: str, a: str, b: str) -> bool:
+        """Whether failing ``node`` leaves ``a`` and ``b`` (neither of them ``node``) without a physical path."""
+        v, x, y = self.index[node], self.index[a], self.index[b]
+        if self.comp[x] != self.comp[y]:
+            return True
+        if self.comp[v] != self.comp[x]:
+            return False
+        return self._side(v, x) != self._side(v, y)
+
+    def is_bridge(self, link: str) -> bool:
+        return link in self.bridge_child
+
+
+# -- the analysis -----------------------------------------------------------------------------
+
+@dataclass
+class FailureAnalysis:
+    """Everything needed to answer failure cases of one network quickly (built once)."""
+
+    net: Network
+    assignment: Assignment | None = None
+    routing: RoutingState | None = None
+    degrader: Degrader = field(init=False)
+    cuts: Cuts = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.routing is None:
+            self.routing = build_routing(self.net)
+        if self.assignment is None:
+            self.assignment = base_assignment(self.net) if self.routing is build_routing(self.net) else \
+                assign(self.net, routing=self.routing)
+        self.degrader = Degrader(self.routing)
+        self.cuts = Cuts(self.net)
+        self.by_link = self.assignment.by_link()
+        self.by_node = self.assignment.by_node()
+        self._tunnel_sides: dict[str, frozenset[str]] | None = None
+        self._base_sides: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        self._contributions: dict[int, tuple[tuple[Direction, float], ...]] = {}
+        self._ends: dict | None = None
+        self._targets: dict[str, int | None] = {}
+        self.by_tunnel: dict[str, list[int]] = {}
+        for i, path in enumerate(self.assignment.paths):  # type: ignore[union-attr]
+            for name in path.tunnels:
+                self.by_tunnel.setdefault(name, []).append(i)
+
+    @property
+    def demands(self) -> tuple[Flow, ...]:
+        return self.assignment.demands  # type: ignore[union-attr]
+
+    def check(self, failure: Failure) -> None:
+        for name in failure.links:
+            if name not in self.net.links:
+                raise FailureError(f"no link '{name}' to fail")
+        for name in failure.nodes:
+            if name not in self.net.nodes:
+                raise FailureError(f"no node '{name}' to fail")
+
+    def tunnel_sides(self) -> dict[str, frozenset[str]]:
+        """Tunnel → the nodes whose failure may change its selectors or underlay (ends and what is behind them)."""
+        if self._tunnel_sides is None:
+            out = {}
+            for t in self.net.tunnels.values():
+                if t.a in self.net.nodes and t.b in self.net.nodes:
+                    sides = (frozenset(behind(self.net, t, t.a, t.b)), frozenset(behind(self.net, t, t.b, t.a)))
+                    self._base_sides[t.name] = sides
+                    out[t.name] = sides[0] | sides[1]
+            self._tunnel_sides = out
+        return self._tunnel_sides
+
+    def case(self, failure: Failure) -> CaseResult:
+        """The loads after ``failure``, incrementally (see the module docstring)."""
+        a = self.assignment
+        assert a is not None
+        demands = a.demands
+        failed_nodes = set(failure.nodes)
+        failed_links = set(failure.links) | {l.name for n in failed_nodes for l in self.net.links_of(n)}
+        affected: set[int] = set()
+        for name in failed_links:
+            affected.update(self.by_link.get(name, ()))
+        for name in failed_nodes:
+            affected.update(self.by_node.get(name, ()))
+        derived: Network | None = None
+        new_ends: dict[str, tuple] = {}
+        if self.net.tunnels:
+            touched_nodes = failed_nodes | {e for l in failed_links for e in self.net.links[l].ends}
+            for name, side in self.tunnel_sides().items():
+                if not side & touched_nodes:
+                    continue
+                t = self.net.tunnels[name]
+                through = set(self.by_node.get(t.a, ())) | set(self.by_node.get(t.b, ()))
+                if t.a in failed_nodes or t.b in failed_nodes:
+                    affected |= through | set(self.by_tunnel.get(name, ()))
+                    continue
+                if derived is None:
+                    derived = without(self.net, failed_links, failed_nodes)
+                if not touched_nodes & {t.a, t.b}:
+                    # ends and underlay untouched: a selector changes only by the nodes that moved out of (or
+                    # into) the sides behind the ends, and by the failed links' interface addresses, whose
+                    # demands are affected through their links already
+                    sides = (frozenset(behind(derived, t, t.a, t.b)), frozenset(behind(derived, t, t.b, t.a)))
+                    old_sides = self._base_sides[name]
+                    moved = (sides[0] ^ old_sides[0]) | (sides[1] ^ old_sides[1])
+                    lans = [self.net.nodes[n].lan for n in sorted(moved) if self.net.nodes[n].lan is not None]
+                    for i in through - affected:
+                        ip = self._target(i)
+                        if demands[i].dst in moved or (ip is not None and any(
+                                int(lan.network_address) == ip & int(lan.netmask) for lan in lans)):
+                            affected.add(i)
+                    continue
+                ends = tuple(tunnel_ends(derived, t))
+                new_ends[name] = ends
+                old = self._base_ends()[name]
+                if [(e.node, e.address, e.peer_address, e.underlay_if) for e in ends] != \
+                        [(e.node, e.address, e.peer_address, e.underlay_if) for e in old]:
+                    affected |= through | set(self.by_tunnel.get(name, ()))
+                    continue
+                for i in through - affected:  # only a demand whose destination changes sides is affected
+                    ip = self._target(i)
+                    if ip is not None and any(n.selector.contains(ip) != o.selector.contains(ip)
+                                              for n, o in zip(ends, old)):
+                        affected.add(i)
+        if not affected:
+            return CaseResult(failure, "unaffected", (), ())
+        order = sorted(affected)
+        orphaned = [i for i in order if demands[i].src in failed_nodes or demands[i].dst in failed_nodes]
+        orphan_set = set(orphaned)
+        delta: dict[Direction, float] = {}
+        for i in order:
+            for key, value in self.contributions(i):
+                delta[key] = delta.get(key, 0.0) - value
+        lost: list[tuple[int, float]] = []
+        cut: list[int] = []
+        reroute: list[int] = []
+        for i in order:
+            if i in orphan_set:
+                continue
+            d = demands[i]
+            if self._separated(d, failure):
+                if a.paths[i].delivered > SHARE_EPSILON:
+                    lost.append((i, a.paths[i].delivered))
+                    cut.append(i)
+            else:
+                reroute.append(i)
+        method = "closed-form"
+        if reroute:
+            method = "rerouted"
+            state = self.degrader.derive(failed_links, failed_nodes, derived)
+            ends = None
+            if self.net.tunnels:
+                ends = {}
+                for t in state.net.tunnels.values():
+                    found = new_ends.get(t.name)
+                    if found is None and self._tunnel_sides is not None and t.name in self._tunnel_sides \
+                            and self._tunnel_sides[t.name] & (failed_nodes | {e for l in failed_links
+                                                                               for e in self.net.links[l].ends}):
+                        found = tuple(tunnel_ends(state.net, t))  # exact selectors for the rerouted demands
+                    ends[t.name] = found or self._base_ends()[t.name]
+            forwarder = LoadForwarder(state, ends=ends)
+            for i in reroute:
+                d = demands[i]
+                path = forwarder.path(d)
+                for e in path.edges:
+                    delta[e.key] = delta.get(e.key, 0.0) + d.rate * e.share * e.factor
+                drop = a.paths[i].delivered - path.delivered
+                if drop > SHARE_EPSILON:
+                    lost.append((i, drop))
+                    if failure.size > 1 and _disconnected(state.net, d.src, d.dst):
+                        cut.append(i)
+        changed = []
+        for key in delta:  # in a fixed order: demands by index, each demand's edges in DAG order
+            value = a.load.get(key, 0.0) + delta[key]
+            if abs(value) < LOAD_EPSILON:
+                value = 0.0
+            if abs(value - a.load.get(key, 0.0)) > LOAD_EPSILON:
+                changed.append((key, value))
+        return CaseResult(failure, method, tuple(changed), tuple(sorted(lost)), tuple(orphaned), tuple(sorted(cut)))
+
+    def contributions(self, index: int) -> tuple[tuple[Direction, float], ...]:
+        """(link direction, load) of one demand in the intact network (cached)."""
+        found = self._contributions.get(index)
+        if found is None:
+            found = tuple(self.assignment.contributions(index))  # type: ignore[union-attr]
+            self._contributions[index] = found
+        return found
+
+    def _base_ends(self) -> dict:
+        """Tunnel → its ends in the intact network (selectors, underlay addresses)."""
+        if self._ends is None:
+            self._ends = {t.name: tuple(tunnel_ends(self.net, t)) for t in self.net.tunnels.values()}
+        return self._ends
+
+    def _target(self, index: int) -> int | None:
+        d = self.demands[index]
+        if d.dst not in self._targets:
+            self._targets[d.dst] = destination_address(self.net, d.dst)
+        return self._targets[d.dst]
+
+    def _separated(self, d: Flow, failure: Failure) -> bool:
+        if d.src not in self.cuts.index or d.dst not in self.cuts.index:
+            return False
+        for link in failure.links:
+            if self.cuts.link_separates(link, d.src, d.dst):
+                return True
+        for node in failure.nodes:
+            if self.cuts.node_separates(node, d.src, d.dst):
+                return True
+        return False
+
+    def from_scratch(self, failure: Failure) -> CaseResult:
+        """The reference: rebuild the network, its routing and every demand's path."""
+        a = self.assignment
+        assert a is not None
+        derived = without(self.net, failure.links, failure.nodes)
+        after = assign(derived, a.demands, RoutingState(derived))
+        failed_nodes = set(failure.nodes)
+        orphaned = tuple(i for i, d in enumerate(a.demands) if d.src in failed_nodes or d.dst in failed_nodes)
+        orphan_set = set(orphaned)
+        lost = tuple((i, a.paths[i].delivered - p.delivered) for i, p in enumerate(after.paths)
+                     if i not in orphan_set and a.paths[i].delivered - p.delivered > SHARE_EPSILON)
+        keys = sorted(set(a.load) | set(after.load))
+        changed = tuple((k, after.load.get(k, 0.0)) for k in keys
+                        if abs(after.load.get(k, 0.0) - a.load.get(k, 0.0)) > LOAD_EPSILON)
+        cut = tuple(i for i, _ in lost if _disconnected(derived, a.demands[i].src, a.demands[i].dst))
+        return CaseResult(failure, "from-scratch", changed, lost, orphaned, cut)
+
+
+def _disconnected(net: Network, a: str, b: str) -> bool:
+    """Whether no physical path joins ``a`` and ``b`` in ``net`` (breadth-first search)."""
+    if a not in net.nodes or b not in net.nodes:
+        return True
+    seen = {a}
+    frontier = [a]
+    while frontier:
+        nxt = []
+        for node in frontier:
+            for link in net.links_of(node):
+                other = link.other(node)
+                if other == b:
+                    return False
+                if other not in seen:
+                    seen.add(other)
+                    nxt.append(other)
+        frontier = nxt
+    return a != b
+
+
+# -- which failures to try ------------------------------------------------------------------
+
+def failure_cases(net: Network, mode: str, pair_set: Sequence[str] | None = None,
+                  links: bool = True, nodes: bool = True) -> list[Failure]:
+    """The failures of ``mode``, in a fixed order.
+
+    ``n-1``: every link (plan order), then every node. ``n-2``: those, then
+    every pair of elements of ``pair_set`` (names or globs of links and nodes;
+    default: the links of the meshed core, i.e. links that are no bridge).
+    """
+    if mode not in MODES:
+        raise FailureError(f"unknown failure mode '{mode}' (use {', '.join(MODES)})")
+    if mode == "none":
+        return []
+    out = [Failure(links=(l,)) for l in net.links] if links else []
+    if nodes:
+        out += [Failure(nodes=(n,)) for n in net.nodes]
+    if mode == "n-2":
+        elements = pair_elements(net, pair_set)
+        for x, y in itertools.combinations(elements, 2):
+            out.append(Failure(links=tuple(e[1] for e in (x, y) if e[0] == "link"),
+                               nodes=tuple(e[1] for e in (x, y) if e[0] == "node")))
+    return out
+
+
+def pair_elements(net: Network, pair_set: Sequence[str] | None) -> list[tuple[str, str]]:
+    """(kind, name) of the elements N-2 pairs are drawn from (see :func:`failure_cases`)."""
+    if not pair_set:
+        cuts = Cuts(net)
+        return [("link", l) for l in net.links if not cuts.is_bridge(l)]
+    out: list[tuple[str, str]] = []
+    for pattern in pair_set:
+        found = [("link", l) for l in net.links if fnmatch.fnmatchcase(l, pattern)]
+        found += [("node", n) for n in net.nodes if fnmatch.fnmatchcase(n, pattern)]
+        if not found:
+            raise FailureError(f"'{pattern}' names no link or node of the plan")
+        out += [e for e in found if e not in out]
+    return out

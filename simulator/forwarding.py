@@ -1,0 +1,582 @@
+"""Forwarding: one hop's decision for one packet, from the plan's forwarding state.
+
+Definition. The forwarding state of a network (:class:`Forwarder`, built once
+per network and cached) holds each node's interfaces (address, link,
+neighbour, ACLs in and out, VRF, NAT), its compiled ACLs, the tunnel ends it
+terminates and, through :mod:`simulator.routing`, one routing table per VRF.
+:meth:`Forwarder.step` decides what a node does with a packet that arrived on
+an interface (or that it originates), in this order:
+
+1. **inbound ACL** of the arrival interface: first match; no match = the
+   node's ``default_action`` or deny. A reply of a session this node passed
+   (:class:`~simulator.nat.Sessions`) skips ACLs and default actions.
+2. **NAT return**: a reply to an address this node masqueraded to is
+   translated back to the original host.
+3. **VRF**: the arrival interface's VRF; a packet crossing a backbone link
+   (no VRF on either end, the MPLS core) keeps the VRF it had.
+4. **local delivery**: the destination is one of the node's addresses, or a
+   prefix the node itself originates (its LAN; the internet cloud's default
+   route). An ESP/GRE packet of a tunnel ending here is **decapsulated** and
+   the inner packet is decided again at this node, arriving on the pseudo
+   interface ``tunnel:NAME``.
+5. a host, server or MCU does not forward transit packets (dropped);
+6. **TTL** is decremented on every forwarded packet; 0 = ``ttl_expired``.
+7. **tunnel selector**: at a tunnel endpoint, a destination in the selector is
+   **encapsulated** (ESP or GRE, :mod:`simulator.tunnels`); the outer packet
+   is routed instead; a tunnel that is down drops the packet. Each endpoint
+   originates what its selector carries into the routing of the tunnel's
+   domain (reverse route injection), so the far side's replies come back
+   through the tunnel; a packet out of a tunnel counts as permitted at the
+   endpoint that accepted the tunnel's outer packets.
+8. **route**: longest prefix match in the VRF (and the VRFs it imports);
+   equal-cost next hops are chosen by a hash of the 5-tuple (or, for a
+   header-space query, each is followed); none = ``no_route``.
+9. **one-way gateway** (:mod:`simulator.gateways`) direction and protocols.
+10. **outbound ACL** of the egress interface (not for packets a router
+    originates itself, as on real routers).
+11. **boundary default**: a *boundary* node (role ``firewall``, or any node
+    whose plan sets ``default_action``) passes a transit packet only if an ACL
+    of the two interfaces it crosses permitted it; with no ACL on either, its
+    default action decides (``deny`` unless the plan says ``permit``).
+12. **NAT**: an egress interface with ``nat: true`` masquerades the source.
+
+Example::
+
+    >>> fw = build_forwarding(net)                                 # doctest: +SKIP
+    >>> fw.step("县核心", "e0", Header.make("10.0.0.1", "10.0.9.9")).decision   # doctest: +SKIP
+    'forwarded'
+"""
+
+from __future__ import annotations
+
+import bisect
+import gc
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from topology.model import Gateway, Network
+
+from .acl import CompiledAcl, RuleRef, compile_acl
+from .gateways import gateway_allows
+from .headerspace import IntervalSet, ip_text, prefix_interval
+from .nat import Sessions, masquerade
+from .packets import DEFAULT_TTL, Header
+from .routing import FORWARDING_ROLES, NextHop, RoutingState, build_routing
+from .tunnels import TunnelEnd, tunnel_ends
+
+BOUNDARY_ROLES = frozenset({"firewall"})
+TERMINAL = frozenset({"delivered", "denied", "no_route", "ttl_expired", "dropped"})
+TUNNEL_IF = "tunnel:"
+MAX_STEPS = 1024
+
+# kinds of destination decision
+LOCAL, DELIVER, TUNNEL, ROUTE, NOROUTE = "local", "deliver", "tunnel", "route", "noroute"
+
+
+@dataclass(frozen=True, slots=True)
+class IfState:
+    name: str
+    address: int | None
+    link: str | None
+    peer: str | None
+    peer_if: str | None
+    peer_domain: str | None
+    acl_in: CompiledAcl | None
+    acl_out: CompiledAcl | None
+    vrf: str | None
+    nat: bool
+
+
+@dataclass(slots=True)
+class NodeState:
+    name: str
+    role: str
+    domain: str
+    vrf: str | None
+    forwarding: bool
+    boundary: bool
+    default_permit: bool
+    addresses: frozenset[int]
+    interfaces: dict[str, IfState]
+    gateway: Gateway | None
+    tunnel_ends: tuple[TunnelEnd, ...] = ()
+
+
+class DstDecision(NamedTuple):
+    kind: str
+    hops: tuple[NextHop, ...] = ()
+    end: TunnelEnd | None = None
+    vrf: str | None = None  # the VRF whose table gave the route (route leaking)
+    detail: str = ""
+    group: tuple = ()  # equal for decisions that send a packet the same way (header-space grouping)
+
+
+class Step(NamedTuple):
+    """What one node did with one packet (the engine's form of a trace hop)."""
+
+    decision: str  # forwarded | delivered | denied | no_route | ttl_expired | encapsulated | decapsulated | dropped
+    node: str
+    in_if: str | None
+    out_if: str | None
+    link: str | None
+    next_node: str | None
+    next_if: str | None
+    header: Header  # as it leaves, or as dropped; the inner packet after decapsulation
+    vrf: str | None
+    rule: RuleRef | None = None
+    detail: str = ""
+    branches: int = 1  # equal-cost next hops there were to choose from
+    nat: bool = False
+    tunnel: str | None = None
+
+
+@dataclass
+class Forwarder:
+    """The forwarding state of one network; see the module docstring."""
+
+    net: Network
+    routing: RoutingState = field(init=False)
+    nodes: dict[str, NodeState] = field(init=False)
+    tunnels: dict[str, tuple[TunnelEnd, ...]] = field(init=False)
+
+    def __post_init__(self) -> None:
+        net = self.net
+        self.routing = build_routing(net)
+        self._acls: dict[tuple[str, bool], CompiledAcl] = {}
+        self._hops: dict[tuple, tuple[NextHop, ...]] = {}
+        self._decisions: dict[tuple, DstDecision] = {}
+        self._keep: list = []  # the routes whose id() keys _decisions
+        self._route_text: dict[int, str] = {}
+        self._hops_interned: dict[tuple, tuple] = {}
+        self._status: dict[str, tuple[bool, str]] = {}
+        self._bounds: list[int] | None = None
+        self.nodes = {}
+        for node in net.nodes.values():
+            default_permit = node.default_action == "permit"
+            interfaces = {}
+            for iface in node.interfaces.values():
+                peer = peer_if = peer_domain = None
+                if iface.link is not None and iface.link in net.links:
+                    link = net.links[iface.link]
+                    peer = link.other(node.name)
+                    peer_if = link.b_if if link.a == node.name else link.a_if
+                    peer_domain = net.nodes[peer].domain
+                interfaces[iface.name] = IfState(
+                    iface.name, int(iface.address.ip) if iface.address is not None else None, iface.link, peer, peer_if,
+                    peer_domain, self._acl(iface.acl_in, default_permit), self._acl(iface.acl_out, default_permit),
+                    iface.vrf, iface.nat,
+                )
+            self.nodes[node.name] = NodeState(
+                node.name, node.role, node.domain, node.vrf, node.role in FORWARDING_ROLES,
+                node.role in BOUNDARY_ROLES or node.default_action is not None, default_permit,
+                frozenset(int(a.ip) for a in node.addresses), interfaces, node.gateway,
+            )
+        self.tunnels = {}
+        ends_at: dict[str, list[TunnelEnd]] = {}
+        for tunnel in net.tunnels.values():
+            ends = tuple(tunnel_ends(net, tunnel))
+            self.tunnels[tunnel.name] = ends
+            for end in ends:
+                ends_at.setdefault(end.node, []).append(end)
+        for name, ends in ends_at.items():
+            self.nodes[name].tunnel_ends = tuple(ends)
+        # reverse route injection: an endpoint originates what it carries into its tunnel, learnt by
+        # the nodes on its own side (behind it in the tunnel's domain), never towards the underlay
+        self._injected: dict[str | None, dict[int, dict[int, frozenset[str]]]] = {}
+        self._injected_sides: dict[str, frozenset[str]] = {}
+        self._injected_cuts: set[int] = set()
+        for ends in self.tunnels.values():
+            for end in ends:
+                for member in end.side:
+                    self._injected_sides[member] = self._injected_sides.get(member, frozenset()) | {end.node}
+                table = self._injected.setdefault(self.nodes[end.node].vrf, {})
+                for key, length in end.routes:
+                    nets = table.setdefault(length, {})
+                    nets[key] = nets.get(key, frozenset()) | {end.node}
+                    self._injected_cuts.update((key, key + (1 << (32 - length))))
+        for key, table in self._injected.items():
+            self._injected[key] = dict(sorted(table.items(), reverse=True))
+
+    def _acl(self, name: str | None, default_permit: bool) -> CompiledAcl | None:
+        if name is None or name not in self.net.acls:
+            return None
+        key = (name, default_permit)
+        if key not in self._acls:
+            self._acls[key] = compile_acl(self.net.acls[name], default_permit)
+        return self._acls[key]
+
+    # -- addresses ------------------------------------------------------------
+    def primary_address(self, node: str) -> int | None:
+        """The address a node sends from and is reached at: loopback, else its first interface address."""
+        addresses = self.net.nodes[node].addresses
+        if addresses:
+            return int(addresses[0].ip)
+        lan = self.net.nodes[node].lan
+        return int(lan.network_address) + 1 if lan is not None and lan.num_addresses > 2 else None
+
+    def owned_intervals(self, node: str) -> list[tuple[int, int]]:
+        """Every address a node answers for: its addresses, its LAN, and for an internet cloud every address."""
+        n = self.net.nodes[node]
+        domain = self.net.domains.get(n.domain)
+        if n.role == "cloud" and domain is not None and not domain.trusted:  # it originates the default route
+            return [(0, 2**32 - 1)]
+        out = [(int(a.ip), int(a.ip)) for a in n.addresses]
+        if n.lan is not None:
+            out.append(prefix_interval(n.lan))
+        return out
+
+    def boundaries(self) -> list[int]:
+        """Every address where some route, address, subnet or tunnel selector starts or ends (sorted cut points)."""
+        if self._bounds is None:
+            cuts: set[int] = set()
+            for vrf, table in self.routing.tables.items():
+                for length, nets in table.items():
+                    size = 1 << (32 - length)
+                    for net_ in nets:
+                        cuts.add(net_)
+                        cuts.add(net_ + size)
+            for ip in self.routing.address_owner:
+                cuts.add(ip)
+                cuts.add(ip + 1)
+            for entries in self.routing.connected.values():
+                for prefix, _ in entries:
+                    lo, hi = prefix_interval(prefix)
+                    cuts.add(lo)
+                    cuts.add(hi + 1)
+            for entries in self.routing.statics.values():
+                for prefix, _, _ in entries:
+                    lo, hi = prefix_interval(prefix)
+                    cuts.add(lo)
+                    cuts.add(hi + 1)
+            for ends in self.tunnels.values():
+                for end in ends:
+                    for lo, hi in end.selector:
+                        cuts.add(lo)
+                        cuts.add(hi + 1)
+            cuts.update(self._injected_cuts)
+            cuts.discard(0)
+            cuts.discard(2**32)
+            self._bounds = sorted(cuts)
+        return self._bounds
+
+    def elementary(self, dst: IntervalSet) -> list[tuple[int, int]]:
+        """``dst`` cut at every boundary: pieces inside which every destination decision is the same."""
+        bounds = self.boundaries()
+        out = []
+        for lo, hi in dst:
+            i = bisect.bisect_right(bounds, lo)
+            start = lo
+            while i < len(bounds) and bounds[i] <= hi:
+                out.append((start, bounds[i] - 1))
+                start = bounds[i]
+                i += 1
+            out.append((start, hi))
+        return out
+
+    # -- decisions ------------------------------------------------------------
+    def dst_decision(self, node: str, vrf: str | None, dst: int) -> DstDecision:
+        """Where ``node`` sends a packet for ``dst`` in ``vrf``: local, deliver, tunnel, route or no route."""
+        ns = self.nodes[node]
+        if dst in ns.addresses:
+            return _LOCAL
+        for end in ns.tunnel_ends:
+            if end.selector.contains(dst):
+                return self._decision(TUNNEL, (), end, None, "")
+        route = self.routing.lookup(node, dst, vrf)
+        injected = self._injected_route(node, vrf, dst) if self._injected else None
+        if injected is not None and (route is None or injected[0] > route.prefix.prefixlen
+                                     or (injected[0] == route.prefix.prefixlen and route.source == "igp")):
+            length, key, owners, ivrf = injected
+            endpoints = owners
+            if route is not None and length == route.prefix.prefixlen:
+                owners = owners | route.owners
+            if node in owners:
+                return self._decision(DELIVER, (), None, ivrf, "originated here")
+            cache_key = (node, owners, ivrf)
+            hops = self._hops.get(cache_key)
+            if hops is None:
+                hops = self._intern(tuple(self.routing.hops_towards(node, owners, ivrf, dst)))
+                self._hops[cache_key] = hops
+            prefix = f"{ip_text(key)}/{length}"
+            if not hops:
+                return self._decision(NOROUTE, (), None, ivrf, f"tunnel route {prefix} has no usable next hop")
+            return self._decision(ROUTE, hops, None, ivrf, f"tunnel route {prefix} (injected by {', '.join(sorted(endpoints))})")
+        if route is None:
+            return self._decision(NOROUTE, (), None, vrf, f"no route in {_vrf_name(vrf)}")
+        if route.source == "local":
+            return _LOCAL
+        # routes are interned by the routing state, so one decision per (node, VRF, route) is kept
+        key = (node, vrf, id(route), dst if route.source == "connected" else None)
+        decision = self._decisions.get(key)
+        if decision is None:
+            decision = self._decide_route(node, vrf, dst, route)
+            self._decisions[key] = decision
+            self._keep.append(route)
+        return decision
+
+    def _decide_route(self, node: str, vrf: str | None, dst: int, route) -> DstDecision:
+        text = self._route_text.get(id(route))
+        if text is None:
+            text = f"{route.source} route {ip_text(int(route.prefix.network_address))}/{route.prefix.prefixlen}"
+            self._route_text[id(route)] = text
+        if route.source == "igp" and node in route.owners:
+            return self._decision(DELIVER, (), None, route.vrf, f"{text[10:]} is originated here")
+        if route.source == "igp":
+            key = (node, route.owners, route.vrf)
+            hops = self._hops.get(key)
+            if hops is None:
+                hops = self._intern(tuple(self.routing.hops_towards(node, route.owners, route.vrf, dst)))
+                self._hops[key] = hops
+        else:
+            hops = self._intern(tuple(self.routing.next_hops(node, dst, vrf)))
+        if not hops:
+            return self._decision(NOROUTE, (), None, route.vrf, f"{text} has no usable next hop")
+        return self._decision(ROUTE, hops, None, route.vrf, text)
+
+    def _intern(self, hops: tuple[NextHop, ...]) -> tuple[NextHop, ...]:
+        return self._hops_interned.setdefault(hops, hops)
+
+    @staticmethod
+    def _decision(kind: str, hops: tuple, end: TunnelEnd | None, vrf: str | None, detail: str) -> DstDecision:
+        return DstDecision(kind, hops, end, vrf, detail, (kind, id(hops), end.tunnel if end is not None else None, vrf))
+
+    def _injected_route(self, node: str, vrf: str | None, dst: int):
+        """The longest tunnel route ``node`` learnt for ``dst`` in ``vrf``: (length, network, endpoints, VRF) or None."""
+        sides = self._injected_sides.get(node)
+        if not sides:
+            return None
+        for v in self.routing.visible_vrfs(vrf):
+            table = self._injected.get(v)
+            if not table:
+                continue
+            for length, nets in table.items():
+                key = dst >> (32 - length) << (32 - length) if length else 0
+                owners = nets.get(key)
+                if owners is not None:
+                    owners = owners & sides
+                    if owners:
+                        return (length, key, owners, v)
+        return None
+
+    def in_domain(self, ns: NodeState, in_if: str | None) -> str | None:
+        """The domain a packet comes from at ``ns``: the neighbour's, a tunnel's, or the node's own."""
+        if in_if is None:
+            return ns.domain
+        if in_if.startswith(TUNNEL_IF):
+            tunnel = self.net.tunnels.get(in_if[len(TUNNEL_IF):])
+            return (tunnel.domain if tunnel is not None else None) or ns.domain
+        iface = ns.interfaces.get(in_if)
+        return iface.peer_domain if iface is not None and iface.peer_domain is not None else ns.domain
+
+    def step(self, node: str, in_if: str | None, h: Header, vrf: str | None = None,
+             sessions: Sessions | None = None, branch: int | None = None) -> Step:
+        """One node's decision on packet ``h`` arriving on ``in_if`` (None: the node sends it)."""
+        ns = self.nodes[node]
+        iface = ns.interfaces.get(in_if) if in_if is not None else None
+        transit = in_if is not None
+        session = sessions is not None and sessions.is_reply(node, h)
+        permitted_by: RuleRef | None = None
+        # out of a tunnel whose packets this node accepted: permitted, as VPN gateways do by default
+        tunnelled = transit and iface is None and in_if.startswith(TUNNEL_IF)  # type: ignore[union-attr]
+        # 1. inbound ACL
+        acl_in = iface.acl_in if iface is not None else None
+        if acl_in is not None and not session:
+            idx, permit = acl_in.first_match(h.src, h.dst, h.proto, h.sport, h.dport)
+            ref = RuleRef(acl_in.name, idx, "permit" if permit else "deny", node, in_if, "in")
+            if not permit:
+                return Step("denied", node, in_if, None, None, None, None, h, vrf, ref, str(ref))
+            permitted_by = ref
+        # 2. NAT return
+        if sessions is not None and h.dst in ns.addresses:
+            back = sessions.translate_reply(node, h)
+            if back is not None:
+                h = back
+        # 3. VRF
+        if iface is not None and iface.vrf is not None:
+            vrf = iface.vrf
+        # 4. local delivery / decapsulation
+        d = self.dst_decision(node, vrf, h.dst)
+        if d.kind == LOCAL or d.kind == DELIVER:
+            if h.tunnel is not None and h.inner is not None and d.kind == LOCAL and self._ends_here(h, node):
+                if sessions is not None:
+                    sessions.record(node, h)
+                return Step("decapsulated", node, in_if, None, None, node, TUNNEL_IF + h.tunnel, h.inner, ns.vrf,
+                            permitted_by, f"decapsulated from tunnel {h.tunnel}", tunnel=h.tunnel)
+            if transit and ns.boundary and permitted_by is None and not tunnelled and not session and not ns.default_permit:
+                ref = RuleRef("default", 0, "deny", node, in_if, "in")
+                return Step("denied", node, in_if, None, None, None, None, h, vrf, ref,
+                            f"{node} is a boundary with default deny and no ACL permits this packet")
+            if sessions is not None:
+                sessions.record(node, h)
+            return Step("delivered", node, in_if, None, None, None, None, h, vrf, permitted_by,
+                        d.detail or f"delivered to {node}")
+        # 5. hosts do not forward
+        if transit and not ns.forwarding:
+            return Step("dropped", node, in_if, None, None, None, None, h, vrf, None,
+                        f"{node} is a {ns.role} and does not forward packets for others")
+        # 6. TTL
+        if transit:
+            if h.ttl <= 1:
+                return Step("ttl_expired", node, in_if, None, None, None, None, h._replace(ttl=0), vrf, None,
+                            "TTL expired (a forwarding loop?)")
+            h = h._replace(ttl=h.ttl - 1)
+        arrived = h
+        # 7. tunnel
+        encap: TunnelEnd | None = None
+        if d.kind == TUNNEL:
+            encap = d.end
+            up, why = self.tunnel_up(encap.tunnel)
+            if not up:
+                return Step("dropped", node, in_if, None, None, None, None, h, vrf, None,
+                            f"tunnel {encap.tunnel} is down: {why}", tunnel=encap.tunnel)
+            h = Header(encap.address, encap.peer_address, encap.proto, 0, 0, DEFAULT_TTL, h, encap.tunnel, h.reply)
+            under_vrf = self._underlay_vrf(encap)
+            d = self.dst_decision(node, under_vrf, h.dst)
+            if d.kind != ROUTE:
+                return Step("dropped", node, in_if, None, None, None, None, h, vrf, None,
+                            f"tunnel {encap.tunnel}: no route to the far end {encap.peer}", tunnel=encap.tunnel)
+        # 8. route
+        if d.kind == NOROUTE:
+            return Step("no_route", node, in_if, None, None, None, None, h, vrf, None, d.detail)
+        hops = d.hops
+        n = len(hops)
+        if branch is None:
+            pick = hash((h.src, h.dst, h.proto, h.sport, h.dport)) % n if n > 1 else 0
+        else:
+            pick = branch
+        hop = hops[pick]
+        out = ns.interfaces[hop.out_if]
+        out_vrf = d.vrf if out.vrf is None else out.vrf
+        # 9. one-way gateway
+        if ns.gateway is not None:
+            from_domain, to_domain = self.in_domain(ns, in_if), out.peer_domain
+            if not gateway_allows(ns.gateway, from_domain, to_domain, h.proto):
+                ref = RuleRef(f"one-way {ns.gateway.from_domain}->{ns.gateway.to_domain}", 0, "deny", node, hop.out_if, "out")
+                return Step("denied", node, in_if, hop.out_if, None, None, None, h, vrf, ref,
+                            f"one-way gateway {node} passes only {'/'.join(ns.gateway.allow)} from {ns.gateway.from_domain} "
+                            f"to {ns.gateway.to_domain}; this packet goes {from_domain} -> {to_domain}", n)
+        # 10. outbound ACL
+        acl_out = self.out_acl(ns, out, transit, encap is not None or h.tunnel is not None)
+        if acl_out is not None and not session:
+            idx, permit = acl_out.first_match(h.src, h.dst, h.proto, h.sport, h.dport)
+            ref = RuleRef(acl_out.name, idx, "permit" if permit else "deny", node, hop.out_if, "out")
+            if not permit:
+                return Step("denied", node, in_if, hop.out_if, None, None, None, h, vrf, ref, str(ref), n)
+            permitted_by = ref
+        # 11. boundary default
+        if transit and ns.boundary and permitted_by is None and not tunnelled and not session and not ns.default_permit:
+            ref = RuleRef("default", 0, "deny", node, hop.out_if, "out")
+            return Step("denied", node, in_if, hop.out_if, None, None, None, h, vrf, ref,
+                        f"{node} is a boundary with default deny and no ACL permits this packet", n)
+        # 12. NAT
+        natted = False
+        if out.nat and out.address is not None and not session:  # (whatever the source: no dependence on it)
+            h = masquerade(h, out.address, node, sessions)
+            natted = True
+        if sessions is not None:
+            sessions.record(node, arrived)
+            sessions.record(node, h)
+        if encap is not None:
+            return Step("encapsulated", node, in_if, hop.out_if, hop.link, hop.neighbor, hop.in_if, h, out_vrf,
+                        permitted_by, f"encapsulated into {encap.kind} tunnel {encap.tunnel} to {encap.peer}", n,
+                        natted, encap.tunnel)
+        return Step("forwarded", node, in_if, hop.out_if, hop.link, hop.neighbor, hop.in_if, h, out_vrf,
+                    permitted_by, d.detail + (" (source NAT)" if natted else ""), n, natted)
+
+    @staticmethod
+    def out_acl(ns: NodeState, out: IfState, transit: bool, encapsulated: bool) -> CompiledAcl | None:
+        """The outbound ACL a packet meets leaving through ``out`` (a router's own packets are not filtered)."""
+        if out.acl_out is not None and (transit or encapsulated or not ns.forwarding):
+            return out.acl_out
+        return None
+
+    def outer_hops(self, end: TunnelEnd) -> tuple[NextHop, ...]:
+        """The equal-cost next hops of a tunnel's outer packets leaving endpoint ``end``."""
+        d = self.dst_decision(end.node, self._underlay_vrf(end), end.peer_address) if end.peer_address is not None else None
+        return d.hops if d is not None and d.kind == ROUTE else ()
+
+    def _ends_here(self, h: Header, node: str) -> bool:
+        return any(end.node == node and end.address == h.dst for end in self.tunnels.get(h.tunnel or "", ()))
+
+    def _underlay_vrf(self, end: TunnelEnd) -> str | None:
+        ns = self.nodes[end.node]
+        if end.underlay_if is not None and ns.interfaces[end.underlay_if].vrf is not None:
+            return ns.interfaces[end.underlay_if].vrf
+        return ns.vrf
+
+    # -- tunnels --------------------------------------------------------------
+    def tunnel_up(self, name: str) -> tuple[bool, str]:
+        """Whether a tunnel is up: both endpoints exist and each one's outer packets reach the other."""
+        status = self._status.get(name)
+        if status is not None:
+            return status
+        self._status[name] = (False, "it carries its own underlay")  # re-entered while checking: a loop
+        ends = self.tunnels.get(name, ())
+        status = (True, "")
+        if len(ends) != 2:
+            status = (False, "an endpoint is missing")
+        else:
+            for end in ends:
+                if end.address is None or end.peer_address is None:
+                    status = (False, f"{end.node} has no underlay address")
+                    break
+                # the outer packet itself, without a payload: filtered like the tunnel's traffic will be
+                probe = Header(end.address, end.peer_address, end.proto, 0, 0, DEFAULT_TTL, None, end.tunnel)
+                steps = self.walk(end.node, probe, vrf=self._underlay_vrf(end))
+                last = steps[-1]
+                if last.decision != "delivered" or last.node != end.peer:
+                    status = (False, f"outer packets from {end.node} to {end.peer} are {last.decision} at {last.node}"
+                                     + (f" ({last.detail})" if last.detail else ""))
+                    break
+        self._status[name] = status
+        return status
+
+    # -- walking --------------------------------------------------------------
+    def walk(self, src: str, h: Header, sessions: Sessions | None = None, choices: dict[int, int] | None = None,
+             vrf: str | None = None, max_steps: int = MAX_STEPS) -> list[Step]:
+        """Every step of ``h`` sent by ``src`` until it is delivered or dropped."""
+        node, in_if = src, None
+        vrf = self.nodes[src].vrf if vrf is None else vrf
+        steps: list[Step] = []
+        for i in range(max_steps):
+            s = self.step(node, in_if, h, vrf, sessions, choices.get(i) if choices else None)
+            steps.append(s)
+            if s.decision in TERMINAL:
+                return steps
+            node, in_if, h, vrf = s.next_node, s.next_if, s.header, s.vrf  # type: ignore[assignment]
+        steps.append(Step("dropped", node, in_if, None, None, None, None, h, vrf, None, "too many hops"))
+        return steps
+
+
+_LOCAL = DstDecision(LOCAL, group=(LOCAL,))
+
+
+@contextmanager
+def no_gc():
+    """Pause the cyclic garbage collector during a burst of small allocations.
+
+    Full collections scan the whole heap, and a province's model is millions of
+    objects; the engine makes no reference cycles, so reference counting frees
+    everything it drops meanwhile.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def build_forwarding(net: Network) -> Forwarder:
+    """The forwarding state of ``net`` (cached on the network, which is immutable)."""
+    state = net._cache.get("forwarding")
+    if state is None:
+        state = Forwarder(net)
+        net._cache["forwarding"] = state
+    return state
+
+
+def _vrf_name(vrf: str | None) -> str:
+    return "the global table" if vrf is None else f"VRF {vrf}"

@@ -1,0 +1,351 @@
+"""Reachability over header space: every packet that can get from A to B, not a sample.
+
+Definition. ``reach(net, sources, destinations)`` answers, for every source
+node, which headers it can put on the wire (any source address, any protocol
+and ports, see :func:`simulator.headerspace.universe`) to an address owned by
+a destination node (its loopback, interface addresses and LAN; an internet
+cloud owns every address, as it originates the default route) get delivered
+to that destination node. The answer is a list of :class:`ReachClass`: a set
+of headers (:class:`~simulator.headerspace.HeaderSpace`) that all take the
+same path with the same decisions, one representative packet of it and the
+real trace of that packet.
+
+How. A *flow* is a set of headers at a node. At each hop the flow is split
+into *atoms* by everything the hop's decision reads: the rules of the inbound
+ACL (first match: each rule takes what earlier rules left), the one-way
+gateway's protocols, the destination cut at every route prefix, address and
+tunnel selector and grouped by where the node sends it, each equal-cost next
+hop, and the rules of that next hop's outbound ACL. One representative packet
+of each atom is pushed through the real :meth:`Forwarder.step`; the atoms
+with the same outcome are merged and travel on together. Rewrites are
+tracked: after source NAT the source is a constant, inside a tunnel the
+whole outer header is, so later rules on rewritten fields hold for all or
+none of the flow. Every equal-cost branch is followed. Each delivered class
+is replayed from the source with the same branch choices, and its trace is
+the real trace of its representative.
+
+Example::
+
+    >>> for c in reach(net, ["互联网"], select_nodes(net, "domain:政务外网")):   # doctest: +SKIP
+    ...     print(c.dst_node, c.space)
+    州邮件服务器 tcp 0.0.0.0/0 -> 10.53.4.224/32 dport 3389
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from topology.errors import SelectorError
+from topology.model import Network
+
+from .forwarding import ROUTE, TERMINAL, TUNNEL, Forwarder, Step, build_forwarding, no_gc
+from .gateways import allowed_protocols
+from .headerspace import (
+    DPORT, DST, PROTO, SPORT, SRC, HeaderSpace, IntervalSet, box, ip_text, map_box, universe,
+)
+from .packets import Header, proto_name
+from .trace import Trace, _finish
+
+PREFER = {SPORT: (40000,), DPORT: (443, 80, 8, 53), PROTO: (6, 17, 1)}
+
+
+@dataclass(frozen=True)
+class ReachClass:
+    """Headers from ``src_node`` delivered to ``dst_node`` along one path, with one representative and its trace."""
+
+    src_node: str
+    dst_node: str
+    space: HeaderSpace
+    representative: dict
+    _net: Network = field(repr=False, compare=False)
+    _steps: tuple = field(repr=False, compare=False)
+    path: tuple[str, ...] = ()
+
+    @property
+    def trace(self) -> Trace:
+        """The real trace of the representative packet (built on first use)."""
+        cached = self.__dict__.get("_trace")
+        if cached is None:
+            cached = _finish(self._net, list(self._steps), self.src_node, self.dst_node, None, self.dst_node)
+            object.__setattr__(self, "_trace", cached)
+        return cached
+
+    def to_json(self, with_trace: bool = True) -> dict:
+        out: dict[str, Any] = {
+            "from": self.src_node,
+            "to": self.dst_node,
+            "space": str(self.space),
+            "boxes": self.space.to_json(),
+            "headers": self.space.size(),
+            "representative": self.representative,
+            "path": list(self.path),
+        }
+        if with_trace:
+            out["trace"] = self.trace.to_json()
+        return out
+
+
+@dataclass
+class _Flow:
+    node: str
+    in_if: str | None
+    vrf: str | None
+    space: HeaderSpace  # over the headers as the source sent them
+    ttl: int
+    src_const: int | None  # the source address after NAT
+    outers: tuple[Header, ...]  # encapsulation, innermost first (each with inner=None)
+    choices: tuple[tuple[int, int], ...]
+    depth: int
+    path: tuple[str, ...]
+
+    def constants(self) -> tuple:
+        if self.outers:
+            return self.outers[-1].fields()
+        return (self.src_const, None, None, None, None)
+
+    def header(self, point: tuple) -> Header:
+        h = Header(point[SRC] if self.src_const is None else self.src_const, point[DST], point[PROTO],
+                   point[SPORT], point[DPORT], self.ttl)
+        for outer in self.outers:
+            h = outer._replace(inner=h)
+        return h
+
+
+def _peel(h: Header) -> tuple[Header, tuple[Header, ...]]:
+    levels = []
+    while h.inner is not None:
+        levels.append(h._replace(inner=None))
+        h = h.inner
+    return h, tuple(reversed(levels))
+
+
+class _Engine:
+    def __init__(self, net: Network, fw: Forwarder, check: int = 0):
+        self.net = net
+        self.fw = fw
+        self.check = check
+        self.rng = random.Random(0)
+
+    # -- splitting ----------------------------------------------------------------
+    def atoms(self, flow: _Flow) -> list[tuple[HeaderSpace, int | None]]:
+        """Split a flow into parts on which the hop's decision cannot differ."""
+        fw = self.fw
+        ns = fw.nodes[flow.node]
+        consts = flow.constants()
+        iface = ns.interfaces.get(flow.in_if) if flow.in_if is not None else None
+        transit = flow.in_if is not None
+        out: list[tuple[HeaderSpace, int | None]] = []
+        parts: list[HeaderSpace] = []
+        if iface is not None and iface.acl_in is not None:
+            for _, permit, part in iface.acl_in.partition(flow.space, consts):
+                if permit:
+                    parts.append(part)
+                else:
+                    out.append((part, None))
+        else:
+            parts = [flow.space]
+        if ns.gateway is not None:
+            allowed = map_box(box(proto=allowed_protocols(ns.gateway)), consts)
+            split = []
+            for part in parts:
+                if allowed is None:
+                    split.append(part)
+                    continue
+                inside, outside = part.split_box(allowed)
+                split.extend(p for p in (inside, outside) if p)
+            parts = split
+        vrf = iface.vrf if iface is not None and iface.vrf is not None else flow.vrf
+        for part in parts:
+            for group, decision in self.dst_groups(flow.node, vrf, part, consts):
+                if decision is None or decision.kind not in (ROUTE, TUNNEL):
+                    out.append((group, None))
+                    continue
+                if decision.kind == TUNNEL:
+                    hops = fw.outer_hops(decision.end)
+                    after = None  # the whole header is the outer one: constant
+                else:
+                    hops = decision.hops
+                    after = consts
+                if not hops:
+                    out.append((group, None))
+                    continue
+                for branch, hop in enumerate(hops):
+                    acl = fw.out_acl(ns, ns.interfaces[hop.out_if], transit, decision.kind == TUNNEL)
+                    b = branch if len(hops) > 1 else None
+                    if acl is None or after is None:
+                        out.append((group, b))
+                    else:
+                        out.extend((piece, b) for _, _, piece in acl.partition(group, after))
+        return out
+
+    def dst_groups(self, node: str, vrf: str | None, part: HeaderSpace, consts: tuple):
+        """``part`` split by destination into groups the node treats alike: [(space, decision)]."""
+        if consts[DST] is not None:
+            return [(part, None)]
+        fw = self.fw
+        keys: dict[int, tuple] = {}
+        decisions: dict[tuple, Any] = {}
+        groups: dict[tuple, list] = {}
+        for b in part.boxes:
+            per: dict[tuple, list[tuple[int, int]]] = {}
+            for piece in fw.elementary(b[DST]):
+                key = keys.get(piece[0])
+                if key is None:
+                    d = fw.dst_decision(node, vrf, piece[0])
+                    key = d.group
+                    keys[piece[0]] = key
+                    decisions.setdefault(key, d)
+                pieces = per.get(key)
+                if pieces is None:
+                    per[key] = [piece]
+                elif pieces[-1][1] + 1 == piece[0]:
+                    pieces[-1] = (pieces[-1][0], piece[1])
+                else:
+                    pieces.append(piece)
+            if len(per) == 1:
+                ((key, _),) = per.items()
+                groups.setdefault(key, []).append(b)
+                continue
+            for key, pieces in per.items():
+                groups.setdefault(key, []).append((b[SRC], IntervalSet(pieces), b[PROTO], b[SPORT], b[DPORT]))
+        return [(HeaderSpace(tuple(boxes)), decisions[key]) for key, boxes in groups.items()]
+
+    # -- walking ------------------------------------------------------------------
+    def outcome_key(self, s: Step) -> tuple:
+        bottom, outers = _peel(s.header)
+        return (s.decision, s.rule, s.out_if, s.next_node, s.next_if, s.vrf, s.nat, s.tunnel, outers, bottom.ttl,
+                bottom.src if s.nat and not outers else None)
+
+    def run(self, source: str, dst_space: IntervalSet, destinations: set[str]) -> list[tuple[_Flow, Step]]:
+        fw = self.fw
+        start = _Flow(source, None, fw.nodes[source].vrf, universe(dst=dst_space), 64, None, (), (), 0, (source,))
+        if not start.space:
+            return []
+        stack = [start]
+        delivered: list[tuple[_Flow, Step]] = []
+        while stack:
+            flow = stack.pop()
+            merged: dict[tuple, tuple[HeaderSpace, Step, int | None]] = {}
+            order: list[tuple] = []
+            for space, branch in self.atoms(flow):
+                point = tuple(f[0][0] for f in space.boxes[0])  # any member will do: the atom decides alike
+                s = fw.step(flow.node, flow.in_if, flow.header(point), flow.vrf, None, branch)
+                key = self.outcome_key(s) + (branch,)
+                if self.check:
+                    self.verify(flow, space, branch, key)
+                if key in merged:
+                    old, step, b = merged[key]
+                    merged[key] = (old.union_disjoint(space), step, b)
+                else:
+                    merged[key] = (space, s, branch)
+                    order.append(key)
+            for key in order:
+                space, s, branch = merged[key]
+                space = space.coalesce()
+                if s.decision in TERMINAL:
+                    if s.decision == "delivered" and s.node in destinations:
+                        delivered.append((flow_at(flow, space), s))
+                    continue
+                bottom, outers = _peel(s.header)
+                src_const = bottom.src if (s.nat and not outers) else flow.src_const
+                choices = flow.choices + (((flow.depth, branch),) if branch is not None else ())
+                nxt = _Flow(s.next_node, s.next_if, s.vrf, space, bottom.ttl, src_const, outers, choices,  # type: ignore[arg-type]
+                            flow.depth + 1, flow.path + ((s.next_node,) if s.next_node != flow.node else ()))
+                stack.append(nxt)
+        return delivered
+
+    def verify(self, flow: _Flow, space: HeaderSpace, branch: int | None, key: tuple) -> None:
+        """Debug check: random members of an atom must take the same decision as its representative."""
+        for _ in range(self.check):
+            b = self.rng.choice(space.boxes)
+            point = tuple(self.rng.choice(b[f])[0] if self.rng.random() < 0.5 else self.rng.choice(b[f])[1] for f in range(5))
+            s = self.fw.step(flow.node, flow.in_if, flow.header(point), flow.vrf, None, branch)
+            got = self.outcome_key(s) + (branch,)
+            if got != key:
+                raise AssertionError(f"atom not homogeneous at {flow.node}: {point} gives {got[:3]}, representative {key[:3]}")
+
+
+def flow_at(flow: _Flow, space: HeaderSpace) -> _Flow:
+    return _Flow(flow.node, flow.in_if, flow.vrf, space, flow.ttl, flow.src_const, flow.outers, flow.choices,
+                 flow.depth, flow.path)
+
+
+def destination_space(fw: Forwarder, destinations: list[str]) -> IntervalSet:
+    return IntervalSet.of(iv for d in destinations for iv in fw.owned_intervals(d))
+
+
+def reach(net: Network, sources: list[str], destinations: list[str], *, check: int = 0) -> list[ReachClass]:
+    """Every class of headers from each source delivered to a destination node (see the module docstring).
+
+    ``check`` > 0 re-decides that many random members of every atom and raises
+    if one differs from its representative (a self-test, for the test suite).
+    """
+    for name in list(sources) + list(destinations):
+        if name not in net.nodes:
+            raise SelectorError(f"no node named '{name}'")
+    with no_gc():
+        return _reach(net, sources, destinations, check)
+
+
+def _reach(net: Network, sources: list[str], destinations: list[str], check: int) -> list[ReachClass]:
+    fw = build_forwarding(net)
+    engine = _Engine(net, fw, check)
+    wanted = set(destinations)
+    order = {n: i for i, n in enumerate(net.nodes)}
+    out: list[ReachClass] = []
+    for source in dict.fromkeys(sources):
+        targets = [d for d in destinations if d != source]
+        dst_space = destination_space(fw, targets)
+        if not dst_space:
+            continue
+        src_ip = fw.primary_address(source)
+        prefer = dict(PREFER)
+        if src_ip is not None:
+            prefer[SRC] = (src_ip,)
+        found = engine.run(source, dst_space, wanted - {source})
+        for flow, last in found:
+            dst_prefer = dict(prefer)
+            primary = fw.primary_address(last.node)
+            if primary is not None:
+                dst_prefer[DST] = (primary,)
+            point = flow.space.representative(dst_prefer)
+            header = Header(point[SRC], point[DST], point[PROTO], point[SPORT], point[DPORT])
+            steps = fw.walk(source, header, choices=dict(flow.choices))
+            end = steps[-1]
+            if end.decision != "delivered" or end.node != last.node:
+                raise AssertionError(f"reach: the representative {header} of a class to {last.node} was "
+                                     f"{end.decision} at {end.node} when replayed")
+            out.append(ReachClass(source, last.node, flow.space, _representative(header), net, tuple(steps), flow.path))
+    out.sort(key=lambda c: (order[c.src_node], order[c.dst_node], c.path, _space_key(c.space)))
+    return out
+
+
+def _space_key(space: HeaderSpace) -> tuple:
+    return tuple(tuple(f[0] for f in b) for b in space.boxes[:4])
+
+
+def _representative(h: Header) -> dict:
+    out = {"src": ip_text(h.src), "dst": ip_text(h.dst), "proto": proto_name(h.proto), "sport": h.sport, "dport": h.dport}
+    if h.proto == 1:
+        out["icmp_type"] = h.dport
+    return out
+
+
+def reach_text(classes: list[ReachClass]) -> str:
+    """The answer as text: one line per class, with its representative."""
+    if not classes:
+        return "no packet gets through\n"
+    lines = []
+    for c in classes:
+        r = c.representative
+        ports = f" {r['sport']}->{r['dport']}" if r["proto"] in ("tcp", "udp") else ""
+        lines.append(f"{c.src_node} -> {c.dst_node}: {c.space}")
+        lines.append(f"    e.g. {r['proto']} {r['src']} -> {r['dst']}{ports}; via {' > '.join(c.path)}")
+    total = sum(c.space.size() for c in classes)
+    lines.append(f"{len(classes)} class(es), {total} header(s) in all")
+    return "\n".join(lines) + "\n"
+
+
+__all__ = ["ReachClass", "reach", "reach_text", "destination_space"]

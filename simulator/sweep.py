@@ -1,0 +1,280 @@
+"""Failure sweeps: every failure case of a mode, run in parallel, merged into one answer.
+
+Definition. A sweep evaluates :meth:`simulator.failures.FailureAnalysis.case`
+for every failure of :func:`simulator.failures.failure_cases` and keeps, per
+link direction, the **worst** load any failure causes and the failure that
+causes it (ties go to the failure that comes first), per failure the demands
+it loses and the link directions it drives above ``limit`` utilisation.
+Because ties are broken by the case's position and never by completion
+order, the answer is the same however the cases are split up and wherever
+they run.
+
+Where the cases run:
+
+- ``scheduler=None`` (default): on this machine's cores, in forked worker
+  processes that inherit the analysis of the intact network (no copy, no
+  recomputation); serially in-process when there are few cases or one core.
+- ``scheduler="tcp://host:8786"``: on a Dask distributed cluster. The network
+  is shipped once as a snapshot (plain picklable data); each worker process
+  rebuilds the analysis once and caches it for every chunk it gets.
+
+A progress bar (tqdm) is drawn on stderr when stderr is a terminal.
+
+Example::
+
+    >>> result = run_sweep(net, "n-1")                               # doctest: +SKIP
+    >>> load, case = result.worst[("州核心--省核心", 0)]             # doctest: +SKIP
+    >>> result.failures[case].label                                 # doctest: +SKIP
+    'link 州核心--省备份'
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import pickle
+import sys
+import threading
+from collections import Counter
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, Callable, Sequence
+
+from topology.errors import GovnetError
+from topology.model import Network, freeze
+
+from .failures import Failure, FailureAnalysis, failure_cases
+from .load import Direction
+
+SERIAL_BELOW = 400  # fewer cases than this run in-process
+CHUNKS_PER_WORKER = 8
+MAX_CHUNK = 2000
+CONNECT_TIMEOUT = float(os.environ.get("GOVNET_DASK_CONNECT_TIMEOUT", "10"))  # seconds to wait for a scheduler
+
+
+class SweepError(GovnetError):
+    """A sweep could not run (e.g. the Dask scheduler cannot be reached)."""
+
+
+@dataclass
+class SweepResult:
+    """The merged answer of a sweep (see the module docstring)."""
+
+    failures: tuple[Failure, ...]
+    limit: float
+    worst: dict[Direction, tuple[float, int]] = field(default_factory=dict)  # load > intact load, case index
+    lost: dict[int, tuple[tuple[int, float], ...]] = field(default_factory=dict)  # case -> (demand, share)
+    cut: dict[int, tuple[int, ...]] = field(default_factory=dict)  # case -> lost demands left without a physical path
+    orphaned: dict[int, int] = field(default_factory=dict)
+    overloads: dict[int, tuple[tuple[Direction, float], ...]] = field(default_factory=dict)  # utilisation > limit
+    methods: dict[str, int] = field(default_factory=dict)
+
+    def unprotected(self, case: int) -> tuple[tuple[int, float], ...]:
+        """Lost demands of ``case`` that still had a physical path: routing, not the topology, lost them."""
+        cut = set(self.cut.get(case, ()))
+        return tuple(x for x in self.lost.get(case, ()) if x[0] not in cut)
+
+    def merge(self, part: "SweepResult") -> None:
+        for key, (load, case) in part.worst.items():
+            mine = self.worst.get(key)
+            if mine is None or load > mine[0] or (load == mine[0] and case < mine[1]):
+                self.worst[key] = (load, case)
+        self.lost.update(part.lost)
+        self.cut.update(part.cut)
+        self.orphaned.update(part.orphaned)
+        self.overloads.update(part.overloads)
+        counts = Counter(self.methods)
+        counts.update(part.methods)
+        self.methods = dict(sorted(counts.items()))
+
+    def normalised(self) -> "SweepResult":
+        """The same result with every mapping in a fixed order (for comparison and output)."""
+        return SweepResult(
+            self.failures, self.limit, dict(sorted(self.worst.items())), dict(sorted(self.lost.items())),
+            dict(sorted(self.cut.items())), dict(sorted(self.orphaned.items())), dict(sorted(self.overloads.items())), dict(sorted(self.methods.items())),
+        )
+
+
+def run_cases(analysis: FailureAnalysis, failures: Sequence[Failure], indices: Sequence[int],
+              limit: float = 1.0) -> SweepResult:
+    """Evaluate the failures at ``indices`` and reduce them to a (partial) :class:`SweepResult`."""
+    base = analysis.assignment.load  # type: ignore[union-attr]
+    links = analysis.net.links
+    out = SweepResult(tuple(), limit)
+    methods: Counter = Counter()
+    for i in indices:
+        r = analysis.case(failures[i])
+        methods[r.method] += 1
+        over = []
+        for key, load in r.changed:
+            if load > base.get(key, 0.0):
+                mine = out.worst.get(key)
+                if mine is None or load > mine[0]:
+                    out.worst[key] = (load, i)
+        if r.lost:
+            out.lost[i] = r.lost
+        if r.cut:
+            out.cut[i] = r.cut
+        if r.orphaned:
+            out.orphaned[i] = len(r.orphaned)
+        # directions the failure drives above the limit (those above it anyway are the capacity rule's)
+        for key, load in r.changed:
+            u = load / links[key[0]].bandwidth
+            if u > limit and load > base.get(key, 0.0):
+                over.append((key, u))
+        if over:
+            out.overloads[i] = tuple(sorted(over))
+    out.methods = dict(methods)
+    return out
+
+
+# -- shipping a network -----------------------------------------------------------------------
+
+def snapshot(net: Network) -> bytes:
+    """``net`` as bytes (its read-only mappings turned into plain dicts); :func:`restore` inverts it."""
+    data: dict[str, Any] = {}
+    for f in fields(Network):
+        if f.name == "_cache":
+            continue
+        value = getattr(net, f.name)
+        if f.name == "nodes":
+            value = {k: replace(n, interfaces=dict(n.interfaces)) for k, n in value.items()}
+        elif hasattr(value, "items") and not isinstance(value, dict):
+            value = dict(value)
+        data[f.name] = value
+    return pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def restore(blob: bytes) -> Network:
+    data = pickle.loads(blob)
+    for key, value in list(data.items()):
+        if key == "nodes":
+            value = {k: replace(n, interfaces=freeze(n.interfaces)) for k, n in value.items()}
+        if isinstance(value, dict):
+            data[key] = freeze(value)
+    return Network(**data)
+
+
+# -- running ------------------------------------------------------------------------------------
+
+_ANALYSES: dict[str, tuple[FailureAnalysis, list[Failure]]] = {}
+_LOCK = threading.Lock()
+
+
+def _local_chunk(token: str, indices: list[int], limit: float) -> SweepResult:
+    analysis, failures = _ANALYSES[token]
+    return run_cases(analysis, failures, indices, limit)
+
+
+def _dask_chunk(payload: bytes, token: str, indices: list[int], limit: float) -> SweepResult:
+    """Runs on a Dask worker: rebuild (once per process) the analysis from the shipped payload."""
+    with _LOCK:
+        entry = _ANALYSES.get(token)
+        if entry is None:
+            blob, mode, pair_set, with_links, with_nodes = pickle.loads(payload)
+            net = restore(blob)
+            entry = (FailureAnalysis(net), failure_cases(net, mode, pair_set, with_links, with_nodes))
+            _ANALYSES[token] = entry
+    analysis, failures = entry
+    return run_cases(analysis, failures, indices, limit)
+
+
+def _chunks(n: int, workers: int) -> list[list[int]]:
+    """Case indices dealt round-robin into chunks (heavy cases cluster in plan order)."""
+    count = max(1, min(n, max(workers * CHUNKS_PER_WORKER, -(-n // MAX_CHUNK))))
+    return [list(range(k, n, count)) for k in range(count)]
+
+
+def run_sweep(net: Network, mode: str = "n-1", pair_set: Sequence[str] | None = None, *,
+              scheduler: str | None = None, jobs: int | None = None, limit: float = 1.0,
+              analysis: FailureAnalysis | None = None, links: bool = True, nodes: bool = True,
+              progress: bool | None = None) -> SweepResult:
+    """Run every failure case of ``mode`` (see the module docstring) and merge the answers."""
+    failures = failure_cases(net, mode, pair_set, links, nodes)
+    result = SweepResult(tuple(failures), limit)
+    if not failures:
+        return result
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = _progress(len(failures), show)
+    try:
+        if scheduler:
+            parts = _run_dask(net, mode, pair_set, links, nodes, scheduler, limit, len(failures), bar)
+        else:
+            if analysis is None:
+                analysis = FailureAnalysis(net)
+            workers = jobs if jobs is not None else (os.cpu_count() or 1)
+            if workers <= 1 or len(failures) < SERIAL_BELOW or "fork" not in multiprocessing.get_all_start_methods():
+                parts = []
+                for chunk in _chunks(len(failures), 1):
+                    parts.append(run_cases(analysis, failures, chunk, limit))
+                    bar(len(chunk))
+            else:
+                parts = _run_local(analysis, failures, workers, limit, bar)
+    finally:
+        bar(None)
+    for part in parts:
+        result.merge(part)
+    return result.normalised()
+
+
+def _run_local(analysis: FailureAnalysis, failures: list[Failure], workers: int, limit: float,
+               bar: Callable[[int | None], None]) -> list[SweepResult]:
+    token = f"local-{id(analysis)}-{len(failures)}"
+    _ANALYSES[token] = (analysis, failures)
+    try:
+        chunks = _chunks(len(failures), workers)
+        parts: list[SweepResult] = []
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = {pool.submit(_local_chunk, token, chunk, limit): len(chunk) for chunk in chunks}
+            for future in as_completed(futures):
+                parts.append(future.result())
+                bar(futures[future])
+        return parts
+    finally:
+        _ANALYSES.pop(token, None)
+
+
+def _run_dask(net: Network, mode: str, pair_set: Sequence[str] | None, links: bool, nodes: bool,
+              scheduler: str, limit: float, n: int, bar: Callable[[int | None], None]) -> list[SweepResult]:
+    try:
+        from distributed import Client, as_completed as dask_completed
+    except ImportError as exc:  # pragma: no cover - declared dependency
+        raise SweepError(f"--scheduler needs dask.distributed: {exc}") from None
+    payload = pickle.dumps((snapshot(net), mode, tuple(pair_set or ()), links, nodes), protocol=pickle.HIGHEST_PROTOCOL)
+    token = hashlib.sha256(payload).hexdigest()[:16]
+    try:
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)
+    except (OSError, TimeoutError) as exc:
+        raise SweepError(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from None
+    try:
+        workers = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values()))
+        data = client.scatter(payload, broadcast=True)
+        chunks = _chunks(n, workers)
+        futures = [client.submit(_dask_chunk, data, token, chunk, limit, pure=False) for chunk in chunks]
+        sizes = {f.key: len(c) for f, c in zip(futures, chunks)}
+        parts = []
+        for future in dask_completed(futures, loop=client.loop):
+            parts.append(future.result())
+            bar(sizes[future.key])
+        return parts
+    finally:
+        client.close()
+
+
+def _progress(total: int, show: bool) -> Callable[[int | None], None]:
+    """A callback advancing a tqdm bar on stderr (``None`` closes it); a no-op when not shown."""
+    if not show:
+        return lambda step: None
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, unit="case", desc="failures", file=sys.stderr, leave=False)
+
+    def advance(step: int | None) -> None:
+        if step is None:
+            bar.close()
+        else:
+            bar.update(step)
+
+    return advance
