@@ -35,15 +35,13 @@ Example (policy file)::
 
 from __future__ import annotations
 
-import re
 from collections import deque
-from pathlib import Path
 
 from topology.errors import GovnetError
 from topology.model import Link, Network, Tunnel
 
 from .connectivity import component_labels, link_between
-from .evidence import plural
+from .evidence import evidence_pcap, plural
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
@@ -256,7 +254,7 @@ def _clear_hop_evidence(net: Network, t, index: int, link: Link, dom: str, conte
     marks = (link.mark,)
     if clear_tunnel and clear_tunnel in net.tunnels:
         marks = (net.tunnels[clear_tunnel].mark, link.mark)
-    pcap = _write_pcap(t, context, f"clear-{t.src}-{t.dst}")
+    pcap = evidence_pcap(t, context, f"clear-{t.src}-{t.dst}")
     if pcap:
         data["pcap"] = pcap
     return Evidence(
@@ -266,14 +264,3 @@ def _clear_hop_evidence(net: Network, t, index: int, link: Link, dom: str, conte
         data=data, marks=marks)
 
 
-def _write_pcap(t, context: Context, stem: str) -> str | None:
-    if not context.pcap_dir:
-        return None
-    from simulator.pcap import write_pcap
-
-    folder = Path(context.pcap_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    name = re.sub(r"[^\w.-]+", "_", stem) + ".pcap"
-    path = folder / name
-    write_pcap(t, path)
-    return str(path)

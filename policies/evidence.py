@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
 from topology.errors import Mark
@@ -78,3 +80,16 @@ def cap_list(items: list[str], limit: int = 5) -> str:
     if len(items) <= limit:
         return ", ".join(items)
     return ", ".join(items[:limit]) + f" and {len(items) - limit} more"
+
+
+def evidence_pcap(trace: Any, context: Any, stem: str) -> str | None:
+    """Write ``trace`` as ``<pcap_dir>/<stem>.pcap`` when the run asked for pcaps; its path, else None."""
+    if not getattr(context, "pcap_dir", None) or trace is None:
+        return None
+    from simulator.pcap import write_pcap
+
+    folder = Path(context.pcap_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (re.sub(r"[^\w.-]+", "_", stem) + ".pcap")
+    write_pcap(trace, path)
+    return str(path)

@@ -40,7 +40,6 @@ Example (policy file)::
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
@@ -49,7 +48,7 @@ from topology.errors import GovnetError
 from topology.model import Network
 
 from .connectivity import components, shortest_paths
-from .evidence import cap_list, path_evidence, plural, render_path
+from .evidence import cap_list, evidence_pcap, path_evidence, plural, render_path
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
@@ -186,16 +185,6 @@ def _deciding_rule(t: Any) -> tuple[str, Any]:
     return "", None
 
 
-def _write_pcap(t: Any, context: Context, stem: str) -> str | None:
-    if not context.pcap_dir or t is None:
-        return None
-    from simulator.pcap import write_pcap
-
-    folder = Path(context.pcap_dir)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / (re.sub(r"[^\w.-]+", "_", stem) + ".pcap")
-    write_pcap(t, path)
-    return str(path)
 
 
 @register("logical_isolation", params=LogicalIsolationParams)
@@ -276,7 +265,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
             "packet": packet,
             "trace": shown.to_json() if shown is not None else None,
         }
-        pcap = _write_pcap(shown, context, f"{rule.id}-{cls.src_node}-{cls.dst_node}-{len(evidence) + 1}")
+        pcap = evidence_pcap(shown, context, f"{rule.id}-{cls.src_node}-{cls.dst_node}-{len(evidence) + 1}")
         if pcap:
             data["pcap"] = pcap
         reached = cls.dst_node if len(targets) == 1 else f"{len(targets)} nodes ({cap_list(targets, 3)})"

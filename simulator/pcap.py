@@ -19,6 +19,8 @@ from pathlib import Path
 
 from scapy.utils import PcapWriter
 
+from topology.files import write_atomic
+
 EPOCH = 1_767_225_600  # 2026-01-01T00:00:00Z
 LINKTYPE_IPV4 = 228
 
@@ -41,16 +43,4 @@ def pcap_bytes(trace) -> bytes:
 
 def write_pcap(trace, path: str | Path) -> None:
     """Write ``trace``'s pcap to ``path`` atomically (a temporary file, then a rename)."""
-    import os
-    import tempfile
-
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(pcap_bytes(trace))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, pcap_bytes(trace))
