@@ -12,7 +12,7 @@ packet is forwarded on from *p*.
   tunnel's, else its loopback, else its first interface address.
 - The selector of *e*: the tunnel's ``protect`` prefixes, minus what lies on
   *e*'s own side; when ``protect`` is empty, the addresses and LANs of the
-  nodes *behind p*: reached from *p* over nodes of the tunnel's domain without
+  nodes *behind p*: reached from *p* over nodes of trusted domains without
   passing through *e* (the endpoints' underlay addresses never match).
 - ESP is real: :func:`encapsulate` encrypts with scapy's
   :class:`~scapy.layers.ipsec.SecurityAssociation` in tunnel mode, with keys
@@ -143,8 +143,11 @@ def underlay_interface(net: Network, tunnel: Tunnel, node: str) -> tuple[str | N
 
 
 def behind(net: Network, tunnel: Tunnel, node: str, other: str) -> list[str]:
-    """Nodes behind endpoint ``node``: reached over nodes of the tunnel's domain, never through ``other``."""
-    domain = tunnel.domain or net.nodes[node].domain
+    """Nodes behind endpoint ``node``: reached over trusted domains, never through ``other``.
+
+    A site-to-site VPN protects everything on the far side that is not an
+    untrusted medium: the far domain and the zones behind its firewalls.
+    """
     seen = {node}
     order = [node]
     stack = [node]
@@ -152,12 +155,17 @@ def behind(net: Network, tunnel: Tunnel, node: str, other: str) -> list[str]:
         current = stack.pop()
         for link in net.links_of(current):
             nxt = link.other(current)
-            if nxt in seen or nxt == other or net.nodes[nxt].domain != domain:
+            if nxt in seen or nxt == other or not _trusted(net, nxt):
                 continue
             seen.add(nxt)
             order.append(nxt)
             stack.append(nxt)
     return order
+
+
+def _trusted(net: Network, node: str) -> bool:
+    domain = net.domains.get(net.nodes[node].domain)
+    return domain is None or domain.trusted
 
 
 def _owned(net: Network, nodes: list[str], exclude: set[int]) -> list[tuple[int, int]]:
