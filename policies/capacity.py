@@ -58,11 +58,7 @@ def assignment_of(net: Network, context: Context | None = None) -> Assignment:
 
 def analysis_of(net: Network, context: Context | None = None) -> FailureAnalysis:
     """The failure analysis of the network (cached on the network)."""
-    found = net._cache.get("failure_analysis")
-    if found is None:
-        found = FailureAnalysis(net, assignment_of(net))
-        net._cache["failure_analysis"] = found
-    return found
+    return net.cached("failure_analysis", lambda n: FailureAnalysis(n, assignment_of(n)))
 
 
 def sweep_of(net: Network, context: Context, mode: str, pairs: tuple[str, ...] = (), links: bool = True,

@@ -85,9 +85,10 @@ class PhysicalIndex:
 
 def physical_index(net: Network, context: Context | None = None) -> PhysicalIndex:
     """The array view of ``net``'s physical graph (cached on the network)."""
-    cached = net._cache.get("policies.physical_index")
-    if cached is not None:
-        return cached
+    return net.cached("policies.physical_index", _build_physical_index)
+
+
+def _build_physical_index(net: Network) -> PhysicalIndex:
     names = list(net.nodes)
     index = {n: i for i, n in enumerate(names)}
     domains = list(net.domains)
@@ -102,9 +103,7 @@ def physical_index(net: Network, context: Context | None = None) -> PhysicalInde
     matrix = csr_matrix((np.ones(len(a), dtype=np.int8), (a, b)), shape=(n, n))
     symmetric = _symmetric(a, b, n)
     gateways = [x.name for x in net.nodes.values() if x.role == "one_way_gateway" or x.gateway is not None]
-    view = PhysicalIndex(names, index, domains, domain_code, a, b, matrix, symmetric, gateways, list(net.links))
-    net._cache["policies.physical_index"] = view
-    return view
+    return PhysicalIndex(names, index, domains, domain_code, a, b, matrix, symmetric, gateways, list(net.links))
 
 
 @dataclass

@@ -39,13 +39,13 @@ Example (policy file)::
 
 from __future__ import annotations
 
-import re
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
 from topology.errors import GovnetError
 from topology.model import Network
+from topology.units import parse_port_range
 
 from .connectivity import components, shortest_paths
 from .evidence import cap_list, evidence_pcap, path_evidence, plural, render_path
@@ -59,16 +59,8 @@ MAX_EVIDENCE = 20
 PROTO_NUMBER = {"tcp": 6, "udp": 17, "icmp": 1, "gre": 47, "esp": 50}
 
 
-def _ports(value: Any) -> Any:
-    if value is None or isinstance(value, list):
-        return value
-    if isinstance(value, bool):
-        raise ValueError("a port is a number or a range like 1024-65535")
-    if isinstance(value, int):
-        return [value, value]
-    if isinstance(value, str) and (m := re.fullmatch(r"\s*(\d+)\s*-\s*(\d+)\s*", value)):
-        return [int(m.group(1)), int(m.group(2))]
-    raise ValueError(f"{value!r} is not a port or a range like 1024-65535")
+def _ports(value: Any) -> tuple[int, int] | None:
+    return None if value is None else parse_port_range(value)
 
 
 class Allow(Params):
@@ -83,14 +75,11 @@ class Allow(Params):
     @field_validator("dport")
     @classmethod
     def _check_ports(cls, value: Any) -> Any:
-        ports = _ports(value)
-        if ports is not None and not 0 <= ports[0] <= ports[1] <= 65535:
-            raise ValueError(f"port range {value!r} must lie within 0-65535, low before high")
+        _ports(value)  # raises on a malformed or out-of-range port
         return value
 
     def port_range(self) -> tuple[int, int] | None:
-        ports = _ports(self.dport)
-        return (ports[0], ports[1]) if ports is not None else None
+        return _ports(self.dport)
 
 
 class LogicalIsolationParams(Params):

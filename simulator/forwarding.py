@@ -571,11 +571,7 @@ def no_gc():
 
 def build_forwarding(net: Network) -> Forwarder:
     """The forwarding state of ``net`` (cached on the network, which is immutable)."""
-    state = net._cache.get("forwarding")
-    if state is None:
-        state = Forwarder(net)
-        net._cache["forwarding"] = state
-    return state
+    return net.cached("forwarding", Forwarder)
 
 
 def _vrf_name(vrf: str | None) -> str:

@@ -557,8 +557,4 @@ def assign(net: Network, demands: Sequence[Flow] | None = None, routing: Routing
 
 def base_assignment(net: Network) -> Assignment:
     """:func:`assign` of the plan's own demands, cached on the (immutable) network."""
-    cached = net._cache.get("assignment")
-    if cached is None:
-        cached = assign(net)
-        net._cache["assignment"] = cached
-    return cached
+    return net.cached("assignment", assign)

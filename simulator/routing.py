@@ -363,11 +363,7 @@ class RoutingState:
 
 def build_routing(net: Network) -> RoutingState:
     """The routing state of ``net`` (cached on the network, which is immutable)."""
-    state = net._cache.get("routing")
-    if state is None:
-        state = RoutingState(net)
-        net._cache["routing"] = state
-    return state
+    return net.cached("routing", RoutingState)
 
 
 def _mask(length: int) -> int:

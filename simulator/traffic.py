@@ -53,11 +53,7 @@ class TrafficError(GovnetError):
 
 def demands(net: Network) -> tuple[Flow, ...]:
     """Every demand of ``net``: its flows, then the MCU cascade (cached on the network)."""
-    cached = net._cache.get("demands")
-    if cached is None:
-        cached = _compute(net)
-        net._cache["demands"] = cached
-    return cached
+    return net.cached("demands", _compute)
 
 
 def video_rate(net: Network) -> tuple[float, int, str, int, str]:

@@ -22,38 +22,35 @@ from .model import Network
 
 def physical_graph(net: Network) -> nx.MultiGraph:
     """Every node and link; node attributes role/domain/site, edge attributes from the link."""
-    cached = net._cache.get("physical")
-    if cached is not None:
-        return cached
+    return net.cached("physical", _build_physical)
+
+
+def _build_physical(net: Network) -> nx.MultiGraph:
     graph = nx.MultiGraph(name=net.name)
     graph.add_nodes_from((n.name, {"role": n.role, "domain": n.domain, "site": n.site}) for n in net.nodes.values())
     graph.add_edges_from(
         (l.a, l.b, l.name, {"bandwidth": l.bandwidth, "latency": l.latency, "medium": l.medium, "cost": l.cost})
         for l in net.links.values()
     )
-    nx.freeze(graph)
-    net._cache["physical"] = graph
-    return graph
+    return nx.freeze(graph)
 
 
 def domain_graph(net: Network, domain: str) -> nx.MultiGraph:
     """Nodes of ``domain`` and the links joining two of them."""
-    key = ("domain", domain)
-    cached = net._cache.get(key)
-    if cached is None:
+    def build(net: Network) -> nx.MultiGraph:
         members = [n.name for n in net.nodes.values() if n.domain == domain]
-        cached = nx.freeze(physical_graph(net).subgraph(members).copy())
-        net._cache[key] = cached
-    return cached
+        return nx.freeze(physical_graph(net).subgraph(members).copy())
+
+    return net.cached(("domain", domain), build)
 
 
 def hierarchy_tree(net: Network) -> nx.DiGraph:
     """Sites as a tree from the top level down; node attributes level and title."""
-    cached = net._cache.get("hierarchy")
-    if cached is None:
-        cached = nx.DiGraph(name=net.name)
-        cached.add_nodes_from((s.name, {"level": s.level, "title": s.title}) for s in net.sites.values())
-        cached.add_edges_from((s.parent, s.name) for s in net.sites.values() if s.parent)
-        nx.freeze(cached)
-        net._cache["hierarchy"] = cached
-    return cached
+    return net.cached("hierarchy", _build_hierarchy)
+
+
+def _build_hierarchy(net: Network) -> nx.DiGraph:
+    tree = nx.DiGraph(name=net.name)
+    tree.add_nodes_from((s.name, {"level": s.level, "title": s.title}) for s in net.sites.values())
+    tree.add_edges_from((s.parent, s.name) for s in net.sites.values() if s.parent)
+    return nx.freeze(tree)

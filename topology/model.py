@@ -24,13 +24,14 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Mapping
+from typing import Callable, Mapping, TypeVar
 
 from .errors import Mark
 
 CLASSIFICATION_ORDER = ("非涉密", "秘密", "机密", "绝密")
 LEVEL_ORDER = ("province", "prefecture", "county", "township", "village")
 NO_MARK = Mark("<generated>", 0, 0)
+T = TypeVar("T")
 
 IPv4Network = ipaddress.IPv4Network
 IPv4Interface = ipaddress.IPv4Interface
@@ -263,6 +264,14 @@ class Network:
     phase: int | None = None  # set on a view cut to one phase
     mark: Mark = NO_MARK
     _cache: dict = field(default_factory=dict, repr=False, compare=False, hash=False)
+
+    def cached(self, key: object, build: "Callable[[Network], T]") -> "T":
+        """``build(self)``, computed once: the network is immutable, so derived state can be kept on it."""
+        try:
+            return self._cache[key]
+        except KeyError:
+            value = self._cache[key] = build(self)
+            return value
 
     def phase_index(self, name: str) -> int:
         for phase in self.phases:

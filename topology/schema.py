@@ -33,7 +33,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
-from .units import parse_bandwidth, parse_delay
+from .units import parse_bandwidth, parse_delay, parse_port_range
 
 CLASSIFICATIONS = ("非涉密", "秘密", "机密", "绝密")
 LEVELS = ("province", "prefecture", "county", "township", "village")
@@ -90,19 +90,7 @@ def _match_prefix(value: Any) -> Any:
 def _ports(value: Any) -> Any:
     if value is None or isinstance(value, tuple):
         return value
-    if isinstance(value, bool):
-        raise ValueError("a port is a number or a range like 1024-65535")
-    if isinstance(value, int):
-        low = high = value
-    elif isinstance(value, str) and (m := re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+))?\s*", value)):
-        low, high = int(m.group(1)), int(m.group(2) or m.group(1))
-    elif value == "any":
-        return (0, 65535)
-    else:
-        raise ValueError(f"{value!r} is not a port or port range; write 443 or 1024-65535")
-    if not 0 <= low <= high <= 65535:
-        raise ValueError(f"port range {value!r} must lie within 0-65535, low before high")
-    return (low, high)
+    return parse_port_range(value)
 
 
 _STRING = {"type": "string"}

@@ -17,6 +17,8 @@ _BW_FACTOR = {"": 1.0, "k": 1e3, "m": 1e6, "g": 1e9, "t": 1e12}
 _DELAY = re.compile(r"^\s*([0-9]+(?:\.[0-9]+)?)\s*(us|µs|ms|s)?\s*$")
 _DELAY_FACTOR = {"us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, None: 1e-3}
 
+_PORTS = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+))?\s*$")
+
 MAX_BANDWIDTH = 10e12  # 10 Tb/s: above any single link a plan of this kind has
 MAX_DELAY = 10.0
 
@@ -49,6 +51,23 @@ def parse_delay(value: object) -> float:
     if not 0 <= seconds <= MAX_DELAY:
         raise ValueError(f"delay {value!r} is out of range; use 0 to 10s")
     return seconds
+
+
+def parse_port_range(value: object) -> tuple[int, int]:
+    """``443`` -> (443, 443); ``"1024-65535"`` -> (1024, 65535); ``"any"`` -> (0, 65535)."""
+    if isinstance(value, bool):
+        raise ValueError("a port is a number or a range like 1024-65535")
+    if value == "any":
+        return (0, 65535)
+    if isinstance(value, int):
+        low = high = value
+    elif isinstance(value, str) and (match := _PORTS.match(value)):
+        low, high = int(match.group(1)), int(match.group(2) or match.group(1))
+    else:
+        raise ValueError(f"{value!r} is not a port or port range; write 443 or 1024-65535")
+    if not 0 <= low <= high <= 65535:
+        raise ValueError(f"port range {value!r} must lie within 0-65535, low before high")
+    return (low, high)
 
 
 def format_bandwidth(bps: float) -> str:
