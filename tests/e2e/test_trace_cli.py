@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 
 import pytest
 from click.testing import CliRunner
@@ -110,3 +112,16 @@ def test_reach_finds_the_chuxiong_firewall_hole():
     data = json.loads(result.output)
     holes = [c for c in data["classes"] if c["representative"]["dport"] == 3389]
     assert holes and all(c["representative"]["proto"] == "tcp" for c in holes)
+
+
+@pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark (Wireshark's dissector) is not installed")
+def test_pcap_opens_in_wireshark_with_esp_on_the_internet_hops(tmp_path):
+    pcap = tmp_path / "vpn.pcap"
+    result = run_cli("trace", "--from", "楚雄州驻昆明办事处办公终端", "--to", "楚雄州公众信息网", "--pcap", pcap)
+    assert result.returncode == 0, result.stderr
+    shown = subprocess.run(["tshark", "-r", str(pcap), "-T", "fields", "-e", "_ws.col.Protocol"],
+                           capture_output=True, text=True, timeout=120)
+    protocols = shown.stdout.split()
+    assert shown.returncode == 0 and len(protocols) == 9
+    assert protocols[1:3] == ["ESP", "ESP"]  # the gateway's egress and the internet hop
+    assert set(protocols) - {"ESP"} == {"TCP"}
