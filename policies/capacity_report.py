@@ -1,0 +1,246 @@
+"""The capacity report: link table, verdicts, upgrades, and the utilisation picture.
+
+What ``govnet capacity`` prints, as plain data first (:func:`build_report`,
+deterministic: the same plan gives byte-identical JSON), then as text
+(:func:`render_text`) and as a PNG of the plan with links coloured by their
+worst utilisation above a histogram (:func:`draw_utilisation`).
+
+    >>> report = build_report(net, assignment, sweep, results, "n-1", 0.5, 0.7, None)   # doctest: +SKIP
+    >>> print(render_text(report))                                                    # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from typing import Any
+
+from simulator.load import Assignment, Direction
+from simulator.sweep import SweepResult
+from topology.model import Network
+from topology.units import format_bandwidth
+
+from .capacity import standard_rate
+from .model import RuleResult
+
+
+def _r(value: float, digits: int) -> float | None:
+    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
+        return None
+    return round(value, digits)
+
+
+def rounded(data: dict) -> dict:
+    out = {}
+    for k, v in data.items():
+        if isinstance(v, float):
+            out[k] = _r(v, 9)
+        elif isinstance(v, dict):
+            out[k] = rounded(v)
+        else:
+            out[k] = v
+    return out
+
+
+def build_report(net: Network, a: Assignment, sweep: SweepResult | None, results: list[RuleResult], mode: str,
+                 warn: float, fail_at: float, queue: dict | None = None) -> dict[str, Any]:
+    """Everything the command prints, as plain data in a fixed order (the JSON output)."""
+    links = []
+    upgrades = []
+    for link in net.links.values():
+        dirs = {}
+        worst_u, worst_label, worst_load_link = -1.0, None, 0.0
+        for d, (x, y) in ((0, (link.a, link.b)), (1, (link.b, link.a))):
+            key: Direction = (link.name, d)
+            load = a.load.get(key, 0.0)
+            w_load, w_case = load, None
+            if sweep is not None and key in sweep.worst and sweep.worst[key][0] > load:
+                w_load, w_case = sweep.worst[key]
+            label = sweep.failures[w_case].label if (sweep is not None and w_case is not None) else None
+            dirs[f"{x} -> {y}"] = {
+                "load_bps": _r(load, 3), "utilisation": _r(load / link.bandwidth, 6),
+                "headroom_bps": _r(link.bandwidth - load, 3),
+                "worst_load_bps": _r(w_load, 3), "worst_utilisation": _r(w_load / link.bandwidth, 6),
+                "worst_failure": label,
+            }
+            if w_load / link.bandwidth > worst_u:
+                worst_u, worst_label, worst_load_link = w_load / link.bandwidth, label, w_load
+        peak = max(a.load.get((link.name, 0), 0.0), a.load.get((link.name, 1), 0.0))
+        links.append({
+            "link": link.name, "a": link.a, "b": link.b, "capacity_bps": link.bandwidth,
+            "load_bps": _r(peak, 3), "utilisation": _r(peak / link.bandwidth, 6),
+            "headroom_bps": _r(link.bandwidth - peak, 3),
+            "worst_utilisation": _r(worst_u, 6), "worst_failure": worst_label, "directions": dirs,
+        })
+        if peak / link.bandwidth > fail_at or worst_u > 1.0:
+            needed = max(peak / warn, worst_load_link / fail_at)
+            rate = standard_rate(needed)
+            upgrades.append({"link": link.name, "capacity_bps": link.bandwidth, "load_bps": _r(peak, 3),
+                             "worst_load_bps": _r(worst_load_link, 3), "needed_bps": _r(needed, 3),
+                             "upgrade_to_bps": rate,
+                             "reason": "peak above the fail level" if peak / link.bandwidth > fail_at
+                             else f"after {worst_label}"})
+    upgrades.sort(key=lambda u: (-(u["worst_load_bps"] / u["capacity_bps"]), u["link"]))
+    violations = []
+    for r in results:
+        if not r.failed_:
+            continue
+        for e in r.evidence:
+            violations.append({"rule": r.rule.id, "kind": r.rule.kind, "summary": e.summary,
+                               "evidence": e.kind, **_jsonable(e.data),
+                               "marks": [str(m) for m in e.marks[:5]]})
+    lost = []
+    if sweep is not None:
+        for case, items in sweep.lost.items():
+            for i, share in items:
+                d = a.demands[i]
+                lost.append({"failure": sweep.failures[case].label, "service": d.service, "src": d.src,
+                             "dst": d.dst, "share": _r(share, 9)})
+    return {
+        "plan": net.name,
+        "file": net.file,
+        "phase": net.phases[net.phase].name if net.phase is not None else None,
+        "demands": len(a.demands),
+        "failures": mode,
+        "sweep": None if sweep is None else {"cases": len(sweep.failures), "methods": sweep.methods},
+        "verdict": "fail" if any(r.failed_ for r in results) else "pass",
+        "rules": [{"id": r.rule.id, "kind": r.rule.kind, "status": r.status, "message": r.message,
+                   "clause": r.rule.clause} for r in results],
+        "links": links,
+        "violations": violations,
+        "upgrades": upgrades,
+        "lost": lost[:1000],
+        "lost_total": len(lost),
+        "undelivered": [{"service": a.demands[i].service, "src": a.demands[i].src, "dst": a.demands[i].dst,
+                         "delivered": _r(a.paths[i].delivered, 9),
+                         "drops": [{"node": d.node, "reason": d.reason} for d in a.paths[i].drops]}
+                        for i in a.undelivered()],
+        "queue": queue,
+    }
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, float):
+        return _r(value, 9)
+    return value
+
+
+def _bw(value: float | None) -> str:
+    return "-" if value is None else format_bandwidth(value) if value >= 1 else "0"
+
+
+def render_text(report: dict[str, Any], top: int = 20) -> str:
+    lines = []
+    head = f"govnet capacity: {report['plan']}"
+    if report["phase"]:
+        head += f" (phase {report['phase']})"
+    head += f", {report['demands']} peak demands, {len(report['links'])} links"
+    if report["sweep"]:
+        methods = ", ".join(f"{v} {k}" for k, v in report["sweep"]["methods"].items())
+        head += f"; {report['failures'].upper()}: {report['sweep']['cases']} failures ({methods})"
+    lines.append(head)
+    lines.append("")
+    rows = []
+    for link in report["links"]:
+        for label, d in link["directions"].items():
+            rows.append((d["worst_utilisation"] or 0.0, d["utilisation"] or 0.0, label, link["capacity_bps"], d))
+    rows.sort(key=lambda r: (-r[0], -r[1], r[2]))
+    shown = rows if top == 0 else rows[:top]
+    width = max([len(r[2]) for r in shown] + [14])
+    lines.append(f"{'link direction':<{width}}  {'capacity':>8}  {'peak':>8}  {'util':>5}  {'headroom':>8}  "
+                 f"{'worst':>5}  worst after")
+    for worst, util, label, cap, d in shown:
+        lines.append(f"{label:<{width}}  {_bw(cap):>8}  {_bw(d['load_bps']):>8}  {util:>5.0%}  "
+                     f"{_bw(max(0.0, d['headroom_bps'])):>8}  {worst:>5.0%}  {d['worst_failure'] or '-'}")
+    if top and len(rows) > top:
+        lines.append(f"... {len(rows) - top} more link directions (--top 0 shows all)")
+    lines.append("")
+    lines.append("rules:")
+    for r in report["rules"]:
+        lines.append(f"  {r['status'].upper():<4}  {r['id']:<9}  {r['kind']:<10}  {r['message']}")
+    if report["violations"]:
+        lines.append("")
+        lines.append("violations:")
+        for v in report["violations"][:40]:
+            where = f"  ({v['marks'][0]})" if v.get("marks") else ""
+            lines.append(f"  [{v['rule']}] {v['summary']}{where}")
+        if len(report["violations"]) > 40:
+            lines.append(f"  ... {len(report['violations']) - 40} more (--format json lists all)")
+    if report["upgrades"]:
+        lines.append("")
+        lines.append("upgrade (peak to the warn level, worst case to the fail level):")
+        for u in report["upgrades"][:40]:
+            to = _bw(u["upgrade_to_bps"]) if u["upgrade_to_bps"] else f"more than {_bw(u['needed_bps'])}"
+            lines.append(f"  {u['link']}: {_bw(u['capacity_bps'])} -> {to} (peak {_bw(u['load_bps'])}, "
+                         f"worst {_bw(u['worst_load_bps'])}, {u['reason']})")
+    if report["queue"]:
+        q = report["queue"]
+        lines.append("")
+        lines.append(f"queue simulation ({q['engine']}) at {q['direction']}, {q['duration']:g} s at peak, "
+                     f"buffer {q['buffer_bytes']} bytes:")
+        lines.append(f"  offered {q['offered_utilisation']:.0%} of {_bw(q['capacity_bps'])}; {q['packets']} packets, "
+                     f"loss {q['loss']:.3%}; delay p50 {_ms(q['delay_p50'])}, p99 {_ms(q['delay_p99'])}, "
+                     f"max {_ms(q['delay_max'])}; jitter {_ms(q['jitter'])}")
+        for kind, k in q["by_kind"].items():
+            lines.append(f"  {kind:<18} {k['packets']:>8} packets  loss {k['loss']:.3%}  p99 {_ms(k['p99'])}  "
+                         f"jitter {_ms(k['jitter'])}")
+    lines.append("")
+    failed = [r["kind"] for r in report["rules"] if r["status"] == "fail"]
+    lines.append(f"verdict: {'FAIL (' + ', '.join(failed) + ')' if failed else 'PASS'}")
+    return "\n".join(lines) + "\n"
+
+
+def _ms(value: float | None) -> str:
+    return "-" if value is None else f"{value * 1000:.2f} ms"
+
+
+# -- the picture ---------------------------------------------------------------------------------
+
+def draw_utilisation(net: Network, report: dict[str, Any], warn: float, fail_at: float) -> bytes:
+    """The plan with links coloured by worst utilisation, above a histogram of link utilisations (PNG)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+    from PIL import Image
+
+    from topology.draw import draw_network
+
+    values = {l["link"]: l["worst_utilisation"] or 0.0 for l in report["links"]}
+    title = f"{net.name}: worst link utilisation" + (" after any single failure" if report["sweep"] else " at peak")
+    picture = Image.open(io.BytesIO(draw_network(net, "png", link_values=values, value_label="utilisation",
+                                                 title=title))).convert("RGB")
+    width = picture.width
+    inches = max(6.0, min(width / 100, 16.0))
+    dpi = max(50, width / inches)  # the histogram as wide as the drawing, text at a readable size
+    fig = Figure(figsize=(inches, 3.2), dpi=dpi)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    peak = [l["utilisation"] or 0.0 for l in report["links"]]
+    worst = [l["worst_utilisation"] or 0.0 for l in report["links"]]
+    top = max([1.2] + worst)
+    bins = [i * 0.05 for i in range(int(top / 0.05) + 2)]
+    ax.hist(peak, bins=bins, alpha=0.7, label="peak", color="#2e86c1")
+    if report["sweep"]:
+        ax.hist(worst, bins=bins, alpha=0.5, label="worst after a failure", color="#c0392b")
+    for x, name, style in ((warn, "warn", ":"), (fail_at, "fail", "--"), (1.0, "100 %", "-")):
+        ax.axvline(x, color="#333333", linestyle=style, linewidth=1)
+        ax.text(x, ax.get_ylim()[1] * 0.95, f" {name}", fontsize=8, va="top")
+    ax.set_yscale("log")
+    ax.set_xlabel("utilisation of the busier direction")
+    ax.set_ylabel("links")
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    hist = Image.open(io.BytesIO(buf.getvalue())).convert("RGB")
+    if hist.width != width:
+        hist = hist.resize((width, max(1, int(hist.height * width / hist.width))))
+    out = Image.new("RGB", (width, picture.height + hist.height), "white")
+    out.paste(picture, (0, 0))
+    out.paste(hist, (0, picture.height))
+    data = io.BytesIO()
+    out.save(data, format="PNG", optimize=False)
+    return data.getvalue()
