@@ -309,8 +309,15 @@ def test_yunnan_every_level_has_core_exchange_centre_mcu_and_uplink():
         if site.level == "township":
             assert have["router"] == 1, site.name
             continue
-        assert have["core_router"] == 1 and have["mcu"] == 1 and have["svc:document_exchange"] == 1, site.name
+        assert have["core_router"] == (2 if site.level == "province" else 1), site.name  # + the backup core
+        assert have["mcu"] == 1 and have["svc:document_exchange"] == 1, site.name
         assert have["host"] >= 5, site.name
+    # every prefecture has two uplinks, to two different provincial cores (two carriers)
+    for site in net.sites.values():
+        if site.level == "prefecture":
+            core = f"{site.name}外网核心"
+            upstream = {l.other(core) for l in net.links_of(core) if net.level_of(l.other(core)) == "province"}
+            assert len(upstream) == 2 and all(net.nodes[u].role == "core_router" for u in upstream), site.name
     for n in net.nodes.values():
         if n.role == "mcu" and net.level_of(n.name) != "province":
             assert net.level_of(n.mcu_parent) == net.sites[net.sites[n.site].parent].level
