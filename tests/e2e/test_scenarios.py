@@ -26,7 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = ROOT / "scenarios"
 PLANS = sorted(SCENARIOS.glob("*/plan.yaml"))
 VARIANTS = sorted(SCENARIOS.glob("*/faults/*.yaml"))
-RULE_KINDS = {"physical_isolation", "logical_isolation", "encrypted_over", "unified_channel", "capacity"}
+# the five faults the plan-format issue asks for, all planted in chuxiong; other scenarios may plant more kinds
+CHUXIONG_FAULT_KINDS = {"physical_isolation", "logical_isolation", "encrypted_over", "unified_channel", "capacity"}
+RULE_KINDS = CHUXIONG_FAULT_KINDS | {"classification"}
 EXPECTED_SCENARIOS = {"chuxiong", "weihai", "changchun", "xiushan", "civil-affairs", "yunnan"}
 
 
@@ -525,13 +527,19 @@ def test_variant_differs_from_its_base_in_exactly_the_planted_fault(path):
         # the ACLs change only as far as the gateways must accept the clear tunnel
         for name in d["acls~"]:
             assert {r.proto for r in variant.acls[name].rules if r.action == "permit"} == {"gre"}
+    elif kind == "classification":
+        assert touched == {"nodes+", "links+"} and len(d["nodes+"]) == 1
+        server = variant.nodes[next(iter(d["nodes+"]))]
+        assert server.classification > variant.domains[server.domain].clearance
+    else:
+        pytest.fail(f"no check of what a {kind} variant may change")
     # nothing else of the base is lost
     assert not d["nodes-"] and not d["links-"]
 
 
 def test_every_variant_kind_is_planted_for_chuxiong():
     kinds = {header_kind(p) for p in VARIANTS if p.parent.parent.name == "chuxiong"}
-    assert kinds == RULE_KINDS
+    assert kinds == CHUXIONG_FAULT_KINDS
     others = {p.parent.parent.name for p in VARIANTS} - {"chuxiong"}
     assert others, "at least one more scenario has planted-fault variants"
 
