@@ -22,9 +22,11 @@ everything:
    needed. Bridges and cut nodes come from one depth-first search
    (:class:`Cuts`, low-link values).
 3. **The rest is rerouted** on a routing state *derived* from the intact one
-   (:func:`degraded_routing`): only the VRF graphs the failure touches are
-   rebuilt, and when the failure removes core links whose ends keep two core
-   neighbours, the pendant trees are reused and only the core matrix changes.
+   (:meth:`simulator.routing.RoutingState.degraded`: only the VRF graphs the
+   failure touches are rebuilt) and a forwarding state derived from the
+   intact one (:meth:`simulator.forwarding.Forwarder.derive`: only the nodes
+   that lost an interface or a neighbour are rebuilt); each rerouted demand
+   is placed by :func:`simulator.load.demand_path`, the one per-hop decision.
 
 :meth:`FailureAnalysis.from_scratch` is the plain recomputation, kept as the
 reference the incremental answer is tested and benchmarked against.
@@ -42,15 +44,15 @@ from __future__ import annotations
 import bisect
 import fnmatch
 import itertools
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Sequence
 
 from topology.errors import GovnetError
 from topology.model import Flow, Network, freeze
 
-from . import routing as _routing
-from .load import Assignment, Direction, LoadForwarder, assign, base_assignment, destination_address
-from .routing import RoutingState, build_routing
+from .forwarding import Forwarder, build_forwarding
+from .load import Assignment, Direction, assign, base_assignment, demand_path
+from .routing import RoutingState
 from .tunnels import behind, tunnel_ends
 
 LOAD_EPSILON = 1e-6  # bit/s: smaller residues of float subtraction are zero
@@ -139,263 +141,34 @@ def without(net: Network, links: Iterable[str] = (), nodes: Iterable[str] = ()) 
 
 
 def _links_of_index(net: Network) -> dict:
-    if "links_of" not in net._cache:
-        net.links_of("")  # builds the index
+    net.links_of("")  # builds the index
     return net._cache["links_of"]
-
-
-class _LazyMatrixGraph(_routing._VrfGraph):
-    """A VRF graph whose full-graph matrix (only used for anycast lookups) is built on first use."""
-
-    @property  # type: ignore[override]
-    def matrix(self):  # noqa: D401
-        cached = self.__dict__.get("_matrix")
-        if cached is None:
-            cached = _routing._csr(self.weights, self.index, len(self.names))
-            self.__dict__["_matrix"] = cached
-        return cached
-
-
-class Degrader:
-    """Derives the routing state of ``base.net`` minus some links and nodes from ``base``.
-
-    The result equals ``RoutingState(without(net, links, nodes))`` in every
-    lookup and next hop (the tests check this on generated networks); it shares
-    whatever the failure does not change.
-    """
-
-    def __init__(self, base: RoutingState):
-        self.base = base
-        net = base.net
-        self.owner_entries: dict[str, list[tuple[str | None, int, int]]] = {}
-        for vrf, table in base.tables.items():
-            for length, nets in table.items():
-                for key, owners in nets.items():
-                    for owner in owners:
-                        self.owner_entries.setdefault(owner, []).append((vrf, length, key))
-        self.core_weights = {
-            vrf: {(u, v): w for (u, v), w in g.weights.items() if u in g.core and v in g.core}
-            for vrf, g in base.graphs.items()
-        }
-        self.forwarding = {n for n in net.nodes if base.is_forwarding(n)}
-
-    def derive(self, links: Iterable[str] = (), nodes: Iterable[str] = (),
-               derived_net: Network | None = None) -> RoutingState:
-        """The routing after ``links`` and ``nodes`` fail (``derived_net``: :func:`without` of them, if at hand)."""
-        base = self.base
-        net = base.net
-        failed_nodes = set(nodes)
-        failed_links = set(links) | {l.name for n in failed_nodes for l in net.links_of(n)}
-        if derived_net is None:
-            derived_net = without(net, failed_links, failed_nodes)
-        state = object.__new__(RoutingState)
-        state.net = derived_net
-        state.vrfs = base.vrfs
-        # interfaces that disappear with a failed link, on nodes that survive
-        gone: list[tuple[str, str]] = []
-        for name in failed_links:
-            link = net.links[name]
-            for end, ifname in ((link.a, link.a_if), (link.b, link.b_if)):
-                if end not in failed_nodes:
-                    gone.append((end, ifname))
-        state.statics = base.statics if not failed_nodes & base.statics.keys() else {
-            k: v for k, v in base.statics.items() if k not in failed_nodes}
-        connected = dict(base.connected)
-        for node in failed_nodes:
-            connected.pop(node, None)
-        for node, ifname in gone:
-            connected[node] = [(p, i) for p, i in connected.get(node, ()) if i != ifname]
-        state.connected = connected
-        address_owner = dict(base.address_owner)
-        removed_entries: list[tuple[str, str | None, int, int]] = []
-        for node in failed_nodes:
-            n = net.nodes[node]
-            for address in n.addresses:
-                address_owner.pop(int(address.ip), None)
-            removed_entries += [(node,) + e for e in self.owner_entries.get(node, ())]
-        for node, ifname in gone:
-            iface = net.nodes[node].interfaces[ifname]
-            if iface.address is not None:
-                ip = int(iface.address.ip)
-                if address_owner.get(ip, (None, None))[0] == node:
-                    address_owner.pop(ip)
-                vrf = iface.vrf or net.nodes[node].vrf
-                removed_entries.append((node, vrf, 32, ip))
-        state.address_owner = address_owner
-        state.tables = _remove_owners(base.tables, removed_entries)
-        # stub attachments
-        attach = dict(base.attach)
-        stubs = set()
-        for name in failed_links:
-            link = net.links[name]
-            for end in link.ends:
-                if end not in self.forwarding:
-                    stubs.add(end)
-        for stub in stubs:
-            if stub in failed_nodes:
-                attach.pop(stub, None)
-            elif stub in attach:
-                attach[stub] = {vrf: [(r, l) for r, l in entries if l.name not in failed_links and r not in failed_nodes]
-                                for vrf, entries in base.attach[stub].items()}
-        state.attach = attach
-        state.graphs = {vrf: self._graph(state, vrf, failed_links, failed_nodes) for vrf in base.vrfs}
-        self._reindex(state, failed_nodes | {node for node, _ in gone})
-        return state
-
-    def _reindex(self, state: RoutingState, touched: set[str]) -> None:
-        """Rebuild the lookup indexes and caches routing keeps beside its tables, for ``touched`` nodes only."""
-        base = self.base
-        reindex = getattr(RoutingState, "_index_for_lookup", None)
-        if reindex is None:
-            return
-        if not all(hasattr(base, name) for name in ("_conn_index", "_static_index", "_routes")):
-            reindex(state)  # unknown index layout: rebuild it all
-            return
-        probe = object.__new__(RoutingState)
-        probe.net = state.net
-        probe.connected = {n: state.connected[n] for n in touched if n in state.connected}
-        probe.statics = {n: state.statics[n] for n in touched if n in state.statics}
-        reindex(probe)
-        conn = dict(base._conn_index)
-        statics = dict(base._static_index)
-        for node in touched:
-            conn.pop(node, None)
-            statics.pop(node, None)
-        conn.update(probe._conn_index)
-        statics.update(probe._static_index)
-        state._conn_index = conn
-        state._static_index = statics
-        state._routes = {}
-
-    def _graph(self, state: RoutingState, vrf: str | None, failed_links: set[str], failed_nodes: set[str]):
-        base = self.base
-        g = base.graphs[vrf]
-        net = base.net
-        pairs: set[tuple[str, str]] = set()
-        for name in failed_links:
-            link = net.links[name]
-            if link.a in self.forwarding and link.b in self.forwarding and base._in_vrf(link, vrf):
-                pairs.add((link.a, link.b))
-                pairs.add((link.b, link.a))
-        if not pairs and not (failed_nodes & self.forwarding):
-            return g
-        adjacency = dict(g.adjacency)
-        weights = dict(g.weights)
-        removed: list[tuple[str, str]] = []
-        changed: list[tuple[str, str]] = []
-        touched = {u for u, _ in pairs} | (failed_nodes & self.forwarding)
-        for u in touched:
-            if u in adjacency:
-                adjacency[u] = dict(adjacency[u])
-        for node in failed_nodes & self.forwarding:
-            for v in list(g.adjacency.get(node, {})):
-                removed += [(node, v), (v, node)]
-                weights.pop((node, v), None)
-                weights.pop((v, node), None)
-                if v in adjacency and v not in touched:
-                    adjacency[v] = dict(adjacency[v])
-                    touched.add(v)
-                adjacency.get(v, {}).pop(node, None)
-            adjacency[node] = {}
-        for u, v in sorted(pairs):
-            if u in failed_nodes or v in failed_nodes:
-                continue
-            best = None
-            kept: list = []
-            for link in state.net.links_of(u):
-                if link.other(u) != v or not base._in_vrf(link, vrf):
-                    continue
-                cost = state._cost(link, u)
-                if best is None or cost < best:
-                    best, kept = cost, [link]
-                elif cost == best:
-                    kept.append(link)
-            if best is None:
-                adjacency[u].pop(v, None)
-                weights.pop((u, v), None)
-                removed.append((u, v))
-            else:
-                adjacency[u][v] = kept
-                if weights.get((u, v)) != best:
-                    changed.append((u, v))
-                weights[(u, v)] = best
-        graph = object.__new__(_LazyMatrixGraph)
-        graph.vrf = vrf
-        graph.index = g.index
-        graph.names = g.names
-        graph.adjacency = adjacency
-        graph.weights = weights
-        graph.vectors = {}
-        core_only = all(u in g.core and v in g.core for u, v in removed + changed) and not (failed_nodes & g.core)
-        if core_only:
-            ends = {u for u, _ in removed}
-            core_only = all(sum(1 for w in adjacency.get(u, {}) if w in g.core) >= 2 for u in ends)
-        if core_only:
-            graph.parent, graph.top, graph.core, graph.core_index = g.parent, g.top, g.core, g.core_index
-            cw = dict(self.core_weights[vrf])
-            for key in removed:
-                cw.pop(key, None)
-            for key in changed:
-                cw[key] = weights[key]
-            graph.core_matrix = _routing._csr(cw, g.core_index, len(g.core_index))
-        else:
-            graph.parent, graph.top, graph.core, graph.core_index = {}, {}, set(), {}
-            graph.core_matrix = None
-            _routing._split_core(graph)
-        return graph
-
-
-def _remove_owners(tables: dict, entries: list[tuple[str, str | None, int, int]]) -> dict:
-    """``tables`` without the given (owner, vrf, length, network) entries, copying only what changes."""
-    if not entries:
-        return tables
-    out = dict(tables)
-    copied: set = set()
-    for owner, vrf, length, key in entries:
-        if vrf not in out or length not in out[vrf]:
-            continue
-        if vrf not in copied:
-            out[vrf] = dict(out[vrf])
-            copied.add(vrf)
-        if (vrf, length) not in copied:
-            out[vrf][length] = dict(out[vrf][length])
-            copied.add((vrf, length))
-        owners = out[vrf][length].get(key)
-        if owners is None or owner not in owners:
-            continue
-        rest = owners - {owner}
-        if rest:
-            out[vrf][length][key] = rest
-        else:
-            del out[vrf][length][key]
-    for vrf in copied:
-        if isinstance(vrf, tuple):
-            continue
-        out[vrf] = {length: nets for length, nets in out[vrf].items() if nets}
-    return out
-
-
-def degraded_routing(base: RoutingState, links: Iterable[str] = (), nodes: Iterable[str] = ()) -> RoutingState:
-    """The routing of ``base.net`` after ``links`` and ``nodes`` fail (see :class:`Degrader`)."""
-    return Degrader(base).derive(links, nodes)
 
 
 # -- physical cuts ----------------------------------------------------------------------------
 
 class Cuts:
-    """Bridges and cut nodes of the physical graph, from one depth-first search (low-link values)."""
+    """Bridges and cut nodes of the physical graph, from one depth-first search (low-link values).
 
-    def __init__(self, net: Network):
+    ``nodes`` (default: every node) restricts the graph to those nodes and
+    the links between them, e.g. the forwarding devices a path may transit.
+    """
+
+    def __init__(self, net: Network, nodes: Iterable[str] | None = None):
         self.net = net
-        names = list(net.nodes)
+        keep = set(net.nodes) if nodes is None else set(nodes)
+        names = [n for n in net.nodes if n in keep]
         self.index = {n: i for i, n in enumerate(names)}
         n = len(names)
         adj: list[list[tuple[int, int]]] = [[] for _ in range(n)]
-        self.link_ids = {name: k for k, name in enumerate(net.links)}
-        for k, link in enumerate(net.links.values()):
+        used = [l for l in net.links.values() if l.a in self.index and l.b in self.index]
+        self.link_ids = {l.name: k for k, l in enumerate(used)}
+        for k, link in enumerate(used):
             a, b = self.index[link.a], self.index[link.b]
             adj[a].append((b, k))
             adj[b].append((a, k))
+        self._adj = adj
+        self._used = used
         tin = [-1] * n
         low = [0] * n
         tout = [0] * n
@@ -434,7 +207,7 @@ class Cuts:
         self.tin, self.low, self.tout, self.parent, self.parent_edge, self.comp = tin, low, tout, parent, parent_edge, comp
         self.children = children  # in increasing tin order
         self.child_tins = [[tin[c] for c in cs] for cs in children]
-        link_names = list(net.links)
+        link_names = [l.name for l in used]
         self.bridge_child: dict[str, int] = {}
         for v in range(n):
             p = parent[v]
@@ -477,6 +250,40 @@ class Cuts:
     def is_bridge(self, link: str) -> bool:
         return link in self.bridge_child
 
+    def single_points(self, a: str, b: str) -> list[str] | None:
+        """The links and nodes whose failure alone separates ``a`` from ``b``; None when no path joins them.
+
+        An empty list means two paths that share no link and no intermediate
+        node (Menger's theorem: no single element separates them). Every such
+        element lies on every path, so one path is searched and its elements
+        are tested: ``link NAME`` for bridges, ``node NAME`` for cut nodes.
+        """
+        if a not in self.index or b not in self.index:
+            return None
+        x, y = self.index[a], self.index[b]
+        if self.comp[x] != self.comp[y]:
+            return None
+        parent: dict[int, tuple[int, int] | None] = {x: None}
+        queue = [x]
+        for v in queue:  # breadth first, the queue grows as it is read
+            if v == y:
+                break
+            for w, k in self._adj[v]:
+                if w not in parent:
+                    parent[w] = (v, k)
+                    queue.append(w)
+        out: list[str] = []
+        v = y
+        while parent[v] is not None:
+            u, k = parent[v]  # type: ignore[misc]
+            link = self._used[k].name
+            if self.link_separates(link, a, b):
+                out.append(f"link {link}")
+            if u != x and self.node_separates(self.names[u], a, b):
+                out.append(f"node {self.names[u]}")
+            v = u
+        return sorted(out)
+
 
 # -- the analysis -----------------------------------------------------------------------------
 
@@ -486,24 +293,21 @@ class FailureAnalysis:
 
     net: Network
     assignment: Assignment | None = None
-    routing: RoutingState | None = None
-    degrader: Degrader = field(init=False)
+    forwarder: Forwarder | None = None
     cuts: Cuts = field(init=False)
 
     def __post_init__(self) -> None:
-        if self.routing is None:
-            self.routing = build_routing(self.net)
+        if self.forwarder is None:
+            self.forwarder = build_forwarding(self.net)
         if self.assignment is None:
-            self.assignment = base_assignment(self.net) if self.routing is build_routing(self.net) else \
-                assign(self.net, routing=self.routing)
-        self.degrader = Degrader(self.routing)
+            self.assignment = base_assignment(self.net) if self.forwarder is build_forwarding(self.net) else \
+                assign(self.net, forwarder=self.forwarder)
         self.cuts = Cuts(self.net)
         self.by_link = self.assignment.by_link()
         self.by_node = self.assignment.by_node()
         self._tunnel_sides: dict[str, frozenset[str]] | None = None
         self._base_sides: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self._contributions: dict[int, tuple[tuple[Direction, float], ...]] = {}
-        self._ends: dict | None = None
         self._targets: dict[str, int | None] = {}
         self.by_tunnel: dict[str, list[int]] = {}
         for i, path in enumerate(self.assignment.paths):  # type: ignore[union-attr]
@@ -576,7 +380,7 @@ class FailureAnalysis:
                     continue
                 ends = tuple(tunnel_ends(derived, t))
                 new_ends[name] = ends
-                old = self._base_ends()[name]
+                old = self.forwarder.tunnels[name]  # type: ignore[union-attr]
                 if [(e.node, e.address, e.peer_address, e.underlay_if) for e in ends] != \
                         [(e.node, e.address, e.peer_address, e.underlay_if) for e in old]:
                     affected |= through | set(self.by_tunnel.get(name, ()))
@@ -611,27 +415,16 @@ class FailureAnalysis:
         method = "closed-form"
         if reroute:
             method = "rerouted"
-            state = self.degrader.derive(failed_links, failed_nodes, derived)
-            ends = None
-            if self.net.tunnels:
-                ends = {}
-                for t in state.net.tunnels.values():
-                    found = new_ends.get(t.name)
-                    if found is None and self._tunnel_sides is not None and t.name in self._tunnel_sides \
-                            and self._tunnel_sides[t.name] & (failed_nodes | {e for l in failed_links
-                                                                               for e in self.net.links[l].ends}):
-                        found = tuple(tunnel_ends(state.net, t))  # exact selectors for the rerouted demands
-                    ends[t.name] = found or self._base_ends()[t.name]
-            forwarder = LoadForwarder(state, ends=ends)
+            forwarder = self._derived_forwarder(failed_links, failed_nodes, derived, new_ends)
             for i in reroute:
                 d = demands[i]
-                path = forwarder.path(d)
+                path = demand_path(forwarder, d)
                 for e in path.edges:
                     delta[e.key] = delta.get(e.key, 0.0) + d.rate * e.share * e.factor
                 drop = a.paths[i].delivered - path.delivered
                 if drop > SHARE_EPSILON:
                     lost.append((i, drop))
-                    if failure.size > 1 and _disconnected(state.net, d.src, d.dst):
+                    if failure.size > 1 and _disconnected(forwarder.net, d.src, d.dst):
                         cut.append(i)
         changed = []
         for key in delta:  # in a fixed order: demands by index, each demand's edges in DAG order
@@ -642,6 +435,26 @@ class FailureAnalysis:
                 changed.append((key, value))
         return CaseResult(failure, method, tuple(changed), tuple(sorted(lost)), tuple(orphaned), tuple(sorted(cut)))
 
+    def _derived_forwarder(self, failed_links: set[str], failed_nodes: set[str], derived: Network | None,
+                           new_ends: dict[str, tuple]) -> Forwarder:
+        """The forwarding state after the failure, derived from the intact one."""
+        base = self.forwarder
+        assert base is not None
+        if derived is None:
+            derived = without(self.net, failed_links, failed_nodes)
+        state = base.routing.degraded(derived, failed_links, failed_nodes)
+        touched = {e for l in failed_links for e in self.net.links[l].ends}
+        ends = None
+        if self.net.tunnels:
+            ends = {}
+            for t in derived.tunnels.values():
+                found = new_ends.get(t.name)
+                if found is None and self._tunnel_sides is not None and t.name in self._tunnel_sides \
+                        and self._tunnel_sides[t.name] & (failed_nodes | touched):
+                    found = tuple(tunnel_ends(derived, t))  # exact selectors for the rerouted demands
+                ends[t.name] = found or base.tunnels[t.name]
+        return base.derive(derived, state, touched - failed_nodes, ends)
+
     def contributions(self, index: int) -> tuple[tuple[Direction, float], ...]:
         """(link direction, load) of one demand in the intact network (cached)."""
         found = self._contributions.get(index)
@@ -650,16 +463,10 @@ class FailureAnalysis:
             self._contributions[index] = found
         return found
 
-    def _base_ends(self) -> dict:
-        """Tunnel → its ends in the intact network (selectors, underlay addresses)."""
-        if self._ends is None:
-            self._ends = {t.name: tuple(tunnel_ends(self.net, t)) for t in self.net.tunnels.values()}
-        return self._ends
-
     def _target(self, index: int) -> int | None:
         d = self.demands[index]
         if d.dst not in self._targets:
-            self._targets[d.dst] = destination_address(self.net, d.dst)
+            self._targets[d.dst] = self.forwarder.primary_address(d.dst)  # type: ignore[union-attr]
         return self._targets[d.dst]
 
     def _separated(self, d: Flow, failure: Failure) -> bool:
@@ -678,7 +485,7 @@ class FailureAnalysis:
         a = self.assignment
         assert a is not None
         derived = without(self.net, failure.links, failure.nodes)
-        after = assign(derived, a.demands, RoutingState(derived))
+        after = assign(derived, a.demands, Forwarder(derived, RoutingState(derived)))
         failed_nodes = set(failure.nodes)
         orphaned = tuple(i for i, d in enumerate(a.demands) if d.src in failed_nodes or d.dst in failed_nodes)
         orphan_set = set(orphaned)

@@ -51,11 +51,12 @@ from __future__ import annotations
 
 import bisect
 import gc
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from typing import NamedTuple
 
-from topology.model import Gateway, Network
+from topology.model import Gateway, Network, Node
 
 from .acl import CompiledAcl, RuleRef, compile_acl
 from .gateways import gateway_allows
@@ -69,6 +70,7 @@ BOUNDARY_ROLES = frozenset({"firewall"})
 TERMINAL = frozenset({"delivered", "denied", "no_route", "ttl_expired", "dropped"})
 TUNNEL_IF = "tunnel:"
 MAX_STEPS = 1024
+LEARNT = ("igp", "external")  # route sources reached through the IGP towards their owners
 
 # kinds of destination decision
 LOCAL, DELIVER, TUNNEL, ROUTE, NOROUTE = "local", "deliver", "tunnel", "route", "noroute"
@@ -131,63 +133,78 @@ class Step(NamedTuple):
     tunnel: str | None = None
 
 
-@dataclass
 class Forwarder:
-    """The forwarding state of one network; see the module docstring."""
+    """The forwarding state of one network; see the module docstring.
 
-    net: Network
-    routing: RoutingState = field(init=False)
-    nodes: dict[str, NodeState] = field(init=False)
-    tunnels: dict[str, tuple[TunnelEnd, ...]] = field(init=False)
+    ``routing`` (default: the network's own, :func:`simulator.routing.build_routing`)
+    and ``ends`` (tunnel name -> its :class:`~simulator.tunnels.TunnelEnd` pair;
+    default: computed from the network) let a failure analysis build the
+    forwarding of a degraded network on a derived routing state.
+    """
 
-    def __post_init__(self) -> None:
-        net = self.net
-        self.routing = build_routing(net)
+    def __init__(self, net: Network, routing: RoutingState | None = None,
+                 ends: Mapping[str, tuple[TunnelEnd, ...]] | None = None):
+        self.net = net
+        self.routing = routing if routing is not None else build_routing(net)
         self._acls: dict[tuple[str, bool], CompiledAcl] = {}
+        self._reset_caches()
+        self.nodes: dict[str, NodeState] = {name: self._node_state(node) for name, node in net.nodes.items()}
+        self._set_tunnels(ends)
+
+    def _reset_caches(self) -> None:
         self._hops: dict[tuple, tuple[NextHop, ...]] = {}
         self._decisions: dict[tuple, DstDecision] = {}
         self._keep: list = []  # the routes whose id() keys _decisions
         self._route_text: dict[int, str] = {}
         self._hops_interned: dict[tuple, tuple] = {}
         self._status: dict[str, tuple[bool, str]] = {}
+        self._tunnel_links: dict[str, frozenset[str]] = {}
+        self._tunnel_probe: dict[str, list[Step]] = {}
         self._bounds: list[int] | None = None
-        self.nodes = {}
-        for node in net.nodes.values():
-            default_permit = node.default_action == "permit"
-            interfaces = {}
-            for iface in node.interfaces.values():
-                peer = peer_if = peer_domain = None
-                if iface.link is not None and iface.link in net.links:
-                    link = net.links[iface.link]
-                    peer = link.other(node.name)
-                    peer_if = link.b_if if link.a == node.name else link.a_if
-                    peer_domain = net.nodes[peer].domain
-                interfaces[iface.name] = IfState(
-                    iface.name, int(iface.address.ip) if iface.address is not None else None, iface.link, peer, peer_if,
-                    peer_domain, self._acl(iface.acl_in, default_permit), self._acl(iface.acl_out, default_permit),
-                    iface.vrf, iface.nat,
-                )
-            self.nodes[node.name] = NodeState(
-                node.name, node.role, node.domain, node.vrf, node.role in FORWARDING_ROLES,
-                node.role in BOUNDARY_ROLES or node.default_action is not None, default_permit,
-                frozenset(int(a.ip) for a in node.addresses), interfaces, node.gateway,
+
+    def _node_state(self, node: Node) -> NodeState:
+        net = self.net
+        default_permit = node.default_action == "permit"
+        interfaces = {}
+        for iface in node.interfaces.values():
+            peer = peer_if = peer_domain = None
+            if iface.link is not None and iface.link in net.links:
+                link = net.links[iface.link]
+                peer = link.other(node.name)
+                peer_if = link.b_if if link.a == node.name else link.a_if
+                peer_domain = net.nodes[peer].domain
+            interfaces[iface.name] = IfState(
+                iface.name, int(iface.address.ip) if iface.address is not None else None, iface.link, peer, peer_if,
+                peer_domain, self._acl(iface.acl_in, default_permit), self._acl(iface.acl_out, default_permit),
+                iface.vrf, iface.nat,
             )
-        self.tunnels = {}
+        return NodeState(
+            node.name, node.role, node.domain, node.vrf, node.role in FORWARDING_ROLES,
+            node.role in BOUNDARY_ROLES or node.default_action is not None, default_permit,
+            frozenset(int(a.ip) for a in node.addresses), interfaces, node.gateway,
+        )
+
+    def _set_tunnels(self, ends: Mapping[str, tuple[TunnelEnd, ...]] | None) -> None:
+        net = self.net
+        self.tunnels: dict[str, tuple[TunnelEnd, ...]] = {}
         ends_at: dict[str, list[TunnelEnd]] = {}
         for tunnel in net.tunnels.values():
-            ends = tuple(tunnel_ends(net, tunnel))
-            self.tunnels[tunnel.name] = ends
-            for end in ends:
+            found = ends.get(tunnel.name) if ends is not None else None
+            pair = tuple(found) if found is not None else tuple(tunnel_ends(net, tunnel))
+            self.tunnels[tunnel.name] = pair
+            for end in pair:
                 ends_at.setdefault(end.node, []).append(end)
-        for name, ends in ends_at.items():
-            self.nodes[name].tunnel_ends = tuple(ends)
+        for name, state in self.nodes.items():
+            mine = tuple(ends_at.get(name, ()))
+            if state.tunnel_ends != mine:
+                self.nodes[name] = replace(state, tunnel_ends=mine)
         # reverse route injection: an endpoint originates what it carries into its tunnel, learnt by
         # the nodes on its own side (behind it in the tunnel's domain), never towards the underlay
         self._injected: dict[str | None, dict[int, dict[int, frozenset[str]]]] = {}
         self._injected_sides: dict[str, frozenset[str]] = {}
         self._injected_cuts: set[int] = set()
-        for ends in self.tunnels.values():
-            for end in ends:
+        for pair in self.tunnels.values():
+            for end in pair:
                 for member in end.side:
                     self._injected_sides[member] = self._injected_sides.get(member, frozenset()) | {end.node}
                 table = self._injected.setdefault(self.nodes[end.node].vrf, {})
@@ -197,6 +214,28 @@ class Forwarder:
                     self._injected_cuts.update((key, key + (1 << (32 - length))))
         for key, table in self._injected.items():
             self._injected[key] = dict(sorted(table.items(), reverse=True))
+
+    def derive(self, net: Network, routing: RoutingState, touched: Iterable[str] = (),
+               ends: Mapping[str, tuple[TunnelEnd, ...]] | None = None) -> Forwarder:
+        """The forwarding of ``net`` (this network with some links or nodes gone) on ``routing``.
+
+        Only the nodes in ``touched`` (those that lost an interface or a
+        neighbour) get a new state; the others' states and compiled ACLs are
+        shared with this forwarder. ``ends`` overrides the tunnel ends, as in
+        the constructor.
+        """
+        out = object.__new__(Forwarder)
+        out.net = net
+        out.routing = routing
+        out._acls = self._acls
+        out._reset_caches()
+        nodes = {name: state for name, state in self.nodes.items() if name in net.nodes}
+        for name in touched:
+            if name in net.nodes:
+                nodes[name] = out._node_state(net.nodes[name])
+        out.nodes = nodes
+        out._set_tunnels(ends)
+        return out
 
     def _acl(self, name: str | None, default_permit: bool) -> CompiledAcl | None:
         if name is None or name not in self.net.acls:
@@ -230,7 +269,7 @@ class Forwarder:
         """Every address where some route, address, subnet or tunnel selector starts or ends (sorted cut points)."""
         if self._bounds is None:
             cuts: set[int] = set()
-            for vrf, table in self.routing.tables.items():
+            for table in [*self.routing.tables.values(), *self.routing.external.values()]:
                 for length, nets in table.items():
                     size = 1 << (32 - length)
                     for net_ in nets:
@@ -286,7 +325,7 @@ class Forwarder:
         route = self.routing.lookup(node, dst, vrf)
         injected = self._injected_route(node, vrf, dst) if self._injected else None
         if injected is not None and (route is None or injected[0] > route.prefix.prefixlen
-                                     or (injected[0] == route.prefix.prefixlen and route.source == "igp")):
+                                     or (injected[0] == route.prefix.prefixlen and route.source in LEARNT)):
             length, key, owners, ivrf = injected
             endpoints = owners
             if route is not None and length == route.prefix.prefixlen:
@@ -320,9 +359,9 @@ class Forwarder:
         if text is None:
             text = f"{route.source} route {ip_text(int(route.prefix.network_address))}/{route.prefix.prefixlen}"
             self._route_text[id(route)] = text
-        if route.source == "igp" and node in route.owners:
-            return self._decision(DELIVER, (), None, route.vrf, f"{text[10:]} is originated here")
-        if route.source == "igp":
+        if route.source in LEARNT and node in route.owners:
+            return self._decision(DELIVER, (), None, route.vrf, f"{text.split(' route ', 1)[1]} is originated here")
+        if route.source in LEARNT:
             key = (node, route.owners, route.vrf)
             hops = self._hops.get(key)
             if hops is None:
@@ -514,6 +553,7 @@ class Forwarder:
         self._status[name] = (False, "it carries its own underlay")  # re-entered while checking: a loop
         ends = self.tunnels.get(name, ())
         status = (True, "")
+        links: set[str] = set()
         if len(ends) != 2:
             status = (False, "an endpoint is missing")
         else:
@@ -524,18 +564,37 @@ class Forwarder:
                 # the outer packet itself, without a payload: filtered like the tunnel's traffic will be
                 probe = Header(end.address, end.peer_address, end.proto, 0, 0, DEFAULT_TTL, None, end.tunnel)
                 steps = self.walk(end.node, probe, vrf=self._underlay_vrf(end))
+                links.update(s.link for s in steps if s.link is not None)
                 last = steps[-1]
                 if last.decision != "delivered" or last.node != end.peer:
                     status = (False, f"outer packets from {end.node} to {end.peer} are {last.decision} at {last.node}"
                                      + (f" ({last.detail})" if last.detail else ""))
+                    self._tunnel_probe[name] = steps
                     break
         self._status[name] = status
+        self._tunnel_links[name] = frozenset(links)
         return status
+
+    def tunnel_probe(self, name: str) -> list[Step] | None:
+        """The steps of the outer packet that did not get through when the tunnel is down (None when up)."""
+        self.tunnel_up(name)
+        return self._tunnel_probe.get(name)
+
+    def tunnel_links(self, name: str) -> frozenset[str]:
+        """The links a tunnel's outer packets take between its endpoints (both ways, as far as they get)."""
+        self.tunnel_up(name)
+        return self._tunnel_links.get(name, frozenset())
 
     # -- walking --------------------------------------------------------------
     def walk(self, src: str, h: Header, sessions: Sessions | None = None, choices: dict[int, int] | None = None,
              vrf: str | None = None, max_steps: int = MAX_STEPS) -> list[Step]:
-        """Every step of ``h`` sent by ``src`` until it is delivered or dropped."""
+        """Every step of ``h`` sent by ``src`` until it is delivered or dropped.
+
+        ``choices`` maps a step's position to the equal-cost branch taken there
+        (default: the hash of the 5-tuple). When the TTL runs out, the last
+        step says whether the packet went round a forwarding loop or its path
+        was simply longer than the hop limit.
+        """
         node, in_if = src, None
         vrf = self.nodes[src].vrf if vrf is None else vrf
         steps: list[Step] = []
@@ -543,10 +602,46 @@ class Forwarder:
             s = self.step(node, in_if, h, vrf, sessions, choices.get(i) if choices else None)
             steps.append(s)
             if s.decision in TERMINAL:
+                if s.decision == "ttl_expired":
+                    steps[-1] = s._replace(detail=expiry_detail(steps))
                 return steps
             node, in_if, h, vrf = s.next_node, s.next_if, s.header, s.vrf  # type: ignore[assignment]
         steps.append(Step("dropped", node, in_if, None, None, None, None, h, vrf, None, "too many hops"))
         return steps
+
+
+def state_key(node: str, in_if: str | None, h: Header, vrf: str | None) -> tuple:
+    """What a node's decision depends on, apart from the TTL: equal keys are decided alike."""
+    return (node, in_if, _without_ttl(h), vrf)
+
+
+def _without_ttl(h: Header) -> Header:
+    return h._replace(ttl=0, inner=_without_ttl(h.inner) if h.inner is not None else None)
+
+
+def expiry_detail(steps: Sequence[Step]) -> str:
+    """Why the TTL ran out on the way ``steps`` took: the forwarding loop, or a path longer than the hop limit.
+
+    A loop is a state (node, arrival interface, header but its TTL, VRF)
+    that comes back: from then on the packet is decided exactly as before.
+    """
+    seen: dict[tuple, int] = {}
+    for i in range(1, len(steps)):
+        s, before = steps[i], steps[i - 1]
+        key = state_key(s.node, s.in_if, before.header, before.vrf)
+        if key in seen:
+            cycle = [steps[j].node for j in range(seen[key], i + 1)]
+            return f"TTL expired in a forwarding loop: {' -> '.join(_dedupe_runs(cycle))}"
+        seen[key] = i
+    return f"TTL expired after {len(steps) - 1} hops: the path is longer than the hop limit ({DEFAULT_TTL}), no loop"
+
+
+def _dedupe_runs(names: list[str]) -> list[str]:
+    out: list[str] = []
+    for n in names:
+        if not out or out[-1] != n:
+            out.append(n)
+    return out
 
 
 _LOCAL = DstDecision(LOCAL, group=(LOCAL,))

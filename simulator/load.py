@@ -1,31 +1,32 @@
 """Load assignment: where every demand's traffic goes, and how much each link carries.
 
-Definition. A demand (:mod:`simulator.traffic`) is sent from its source towards
-the address of its destination (loopback, else first interface address) and
-forwarded hop by hop as the packet simulator forwards (:mod:`simulator.routing`
-for routes, :mod:`simulator.tunnels` for tunnel selectors and underlay
-addresses; the decision order is :class:`LoadForwarder`'s). At every node the
-traffic is split **equally over every equal-cost next hop**
-``RoutingState.next_hops`` returns (the fluid limit of per-flow hashing). The
-result is the demand's *forwarding DAG*: for every link direction the share of
-the demand that crosses it.
+Definition. A demand (:mod:`simulator.traffic`) is a packet of its service
+(protocol, destination port, packet size) sent from its source's primary
+address to its destination's (:meth:`Forwarder.primary_address`: loopback,
+else first interface address, else its LAN's first host). Where it goes is
+its forwarding DAG (:mod:`simulator.dag`): the packet decided hop by hop by
+the one per-hop decision of :class:`simulator.forwarding.Forwarder` (routes
+per VRF, ACLs, NAT, one-way gateways, tunnels and whether they are up, the
+hop limit), every equal-cost branch followed and the traffic **split equally**
+over the branches (the fluid limit of per-flow hashing). The loads of a
+demand are therefore exactly the links its traces take.
 
-- **Delivered traffic only.** Traffic that some node cannot forward (no route,
-  tunnel down, a host asked to forward) or that circles for :data:`MAX_HOPS`
-  hops is reported as dropped, with the node and the reason; it does not count
-  as load. The load of a link direction is the sum over demands of
-  ``rate × delivered share × tunnel factor``. A demand that loses its path
-  after a failure therefore carries no load at all, which is what lets
-  :mod:`simulator.failures` answer cut links in closed form.
-- **Tunnel overhead.** Traffic a tunnel end encapsulates travels to the far
-  end's underlay address as outer packets that are :func:`tunnel_overhead`
-  bytes longer, so on those links the load is multiplied by
-  ``(packet + overhead) / packet``. ESP (tunnel mode, IPv4): outer header 20,
-  ESP header 8, IV (16 for AES-CBC, 8 for AES-GCM), padding to the cipher
-  block, pad length and next header 2, ICV (12 for HMAC-SHA1-96, 16 for GCM).
-  GRE: outer header 20 + GRE header 4. Fragmentation is not modelled.
-- ACLs, NAT and one-way gateways are not applied: capacity is about the
-  planned traffic; the isolation rules judge whether it may pass.
+- **Delivered traffic only.** Traffic that some branch does not deliver to
+  the destination (denied by a rule, no route, tunnel down, a host asked to
+  forward, the TTL run out) is reported as dropped with the node, the
+  decision and the reason; it loads no link, not even before the hop where
+  it dies (the plan's peak traffic is what arrives). The load of a link
+  direction is the sum over demands of ``rate × delivered share × tunnel
+  factor``. A demand that loses its path after a failure carries no load at
+  all, which is what lets :mod:`simulator.failures` answer cut links in
+  closed form.
+- **Tunnel overhead.** Inside a tunnel the packet is the outer ESP or GRE
+  packet, :func:`tunnel_overhead` bytes longer, so there the load is
+  multiplied by ``(packet + overhead) / packet`` (nested tunnels add their
+  overheads). ESP (tunnel mode, IPv4): outer header 20, ESP header 8, IV (16
+  for AES-CBC, 8 for AES-GCM), padding to the cipher block, pad length and
+  next header 2, ICV (12 for HMAC-SHA1-96, 16 for GCM). GRE: outer header 20
+  + GRE header 4. Fragmentation is not modelled.
 - Links are full duplex: each direction has the link's bandwidth. A direction
   is ``(link name, 0)`` for a→b and ``(link name, 1)`` for b→a.
 
@@ -40,24 +41,27 @@ link core→server carries 4 Mb/s::
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence
 
 from topology.model import Flow, Network, Tunnel
 
-from .routing import FORWARDING_ROLES, RoutingState, build_routing
-
+from .acl import RuleRef
+from .dag import forwarding_dag
+from .forwarding import Forwarder, build_forwarding
+from .headerspace import PROTO_NUMBERS
+from .packets import Header
+from .trace import Trace, trace_from_steps
 from .traffic import demands as plan_demands
-from .tunnels import TunnelEnd, tunnel_ends
 
-MAX_HOPS = 64
 EPSILON = 1e-12
+DEMAND_SPORT = 40000  # the source port demands are sent from (the one a trace uses by default)
 Direction = tuple[str, int]  # (link name, 0 = a→b, 1 = b→a)
 
 
 @dataclass(frozen=True, slots=True)
 class Edge:
-    """One link direction of a demand's forwarding DAG: the share of the demand that crosses it."""
+    """One link direction of a demand's forwarding DAG: the share of the demand delivered across it."""
 
     src: str
     dst: str
@@ -73,9 +77,13 @@ class Edge:
 
 @dataclass(frozen=True, slots=True)
 class Drop:
+    """Where some of a demand's traffic ends without reaching its destination."""
+
     node: str
-    reason: str  # "no route" | "loop" | "no address"
+    reason: str       # what the deciding step says (the rule, the missing route, the tunnel ...)
     share: float
+    decision: str = "dropped"  # denied | no_route | ttl_expired | dropped | delivered (to another node)
+    rule: RuleRef | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +96,8 @@ class DemandPath:
     nodes: frozenset[str]            # every node the traffic (or its tunnels' outer traffic) touches
     tunnels: tuple[str, ...] = ()
     tunnel_links: frozenset[str] = frozenset()  # links of the outer paths of those tunnels (both ways)
+    reached: frozenset[str] = frozenset()       # every link some branch crosses, delivered or not
+    clear: frozenset[str] = frozenset()         # links some branch crosses with the payload readable
 
     @property
     def links(self) -> frozenset[str]:
@@ -111,326 +121,100 @@ def tunnel_overhead(tunnel: Tunnel | str, packet_size: int, cipher: str = "AES-C
     return 20 + 8 + iv + pad + 2 + icv
 
 
-def destination_address(net: Network, node: str) -> int | None:
-    """The address demands to ``node`` go to: loopback, else first interface address, else its LAN's first host.
+def wire_factor(net: Network, h: Header, packet_size: int) -> float:
+    """How much longer than ``packet_size`` the packet is on the wire with ``h``'s encapsulations."""
+    levels = []
+    while h.inner is not None:
+        levels.append(h.tunnel)
+        h = h.inner
+    size = packet_size
+    for name in reversed(levels):  # innermost encapsulation first
+        size += tunnel_overhead(net.tunnels[name], size) if name in net.tunnels else 0
+    return size / packet_size
 
-    The same choice as :meth:`simulator.forwarding.Forwarder.primary_address`.
-    """
-    n = net.nodes.get(node)
-    if n is None:
+
+def readable(net: Network, h: Header) -> bool:
+    """Whether the payload of a packet with header ``h`` can be read on the wire (no encrypting tunnel)."""
+    while h.inner is not None:
+        tunnel = net.tunnels.get(h.tunnel or "")
+        if tunnel is not None and tunnel.encrypted:
+            return False
+        h = h.inner
+    return True
+
+
+def demand_header(fw: Forwarder, demand: Flow) -> Header | None:
+    """The packet a demand is sent as (None when an end has no address)."""
+    src, dst = fw.primary_address(demand.src), fw.primary_address(demand.dst)
+    if src is None or dst is None:
         return None
-    addresses = n.addresses
-    if addresses:
-        return int(addresses[0].ip)
-    if n.lan is not None and n.lan.num_addresses > 2:
-        return int(n.lan.network_address) + 1
-    return None
+    return Header.make(src, dst, PROTO_NUMBERS.get(demand.protocol, 6), DEMAND_SPORT, demand.port)
 
 
-State = tuple[str, "str | None", "tuple[str, str] | None"]  # (node, VRF, (tunnel, encapsulating end) or None)
-DELIVERED = "delivered"
+def demand_trace(fw: Forwarder, demand: Flow) -> Trace | None:
+    """One way the demand's packet goes: to where its largest undelivered share ends, else delivered.
 
-
-class LoadForwarder:
-    """Builds demand DAGs on one routing state, deciding at each node as :mod:`simulator.forwarding` does.
-
-    At a node, for traffic towards address *ip* in VRF *v* (ACLs, NAT and
-    one-way gateways are not applied: capacity is about the planned traffic,
-    the isolation rules judge whether it may pass):
-
-    1. *ip* is one of the node's addresses: delivered (decapsulated first, when
-       it is the far end of the tunnel the traffic is in);
-    2. a host, server or MCU does not forward transit traffic (dropped);
-    3. at a tunnel end whose selector holds *ip* (:func:`simulator.tunnels.tunnel_ends`),
-       traffic is encapsulated and routed to the far end's underlay address in
-       the underlay VRF; a tunnel whose outer traffic does not get through in
-       both directions is down (dropped); nested tunnels are not modelled;
-    4. the route lookup in *v*: none = dropped; a prefix the node originates
-       itself = delivered here (dropped as "absorbed" unless this is the
-       destination); otherwise every ECMP next hop, traffic split equally. The
-       VRF on arrival is the arrival interface's, else the egress interface's,
-       else the route's.
+    None when an end has no address. The trace is a real trace (its hops carry
+    the rule that decided), the branch taken at each step chosen so that it
+    ends where the traffic is lost.
     """
-
-    def __init__(self, routing: RoutingState, tunnels: bool = True,
-                 ends: dict[str, tuple[TunnelEnd, ...]] | None = None):
-        self.routing = routing
-        self.net = routing.net
-        self.tunnels = tunnels
-        self._resolved: dict[tuple, object] = {}
-        self._addresses: dict[str, frozenset[int]] = {}
-        if ends is None:
-            ends = {t.name: tuple(tunnel_ends(self.net, t)) for t in self.net.tunnels.values()} if tunnels else {}
-        self.ends = ends
-        self._ends_at: dict[str, list[TunnelEnd]] = {}
-        for name in sorted(ends):
-            for end in ends[name]:
-                self._ends_at.setdefault(end.node, []).append(end)
-        self._up: dict[str, tuple[bool, frozenset[str], frozenset[str]]] = {}
-
-    # -- one node's decision ---------------------------------------------------------------
-    def addresses(self, node: str) -> frozenset[int]:
-        found = self._addresses.get(node)
-        if found is None:
-            found = frozenset(int(a.ip) for a in self.net.nodes[node].addresses)
-            self._addresses[node] = found
-        return found
-
-    def resolve(self, state: State, ip: int, transit: bool):
-        """``DELIVERED``, ``("drop", reason)`` or a tuple of (NextHop, direction, next state)."""
-        key = (state, ip, transit)
-        found = self._resolved.get(key)
-        if found is None:
-            found = self._resolve(state, ip, transit)
-            self._resolved[key] = found
-        return found
-
-    def _resolve(self, state: State, ip: int, transit: bool):
-        node, vrf, tun = state
-        n = self.net.nodes[node]
-        if tun is None:
-            target = ip
-        else:
-            end = self._end(tun)
-            target = end.peer_address
-        if target in self.addresses(node):
-            if tun is None:
-                return DELIVERED
-            if node != self._end(tun).peer:
-                return ("drop", "outer packet delivered to the wrong node")
-            return self.resolve((node, n.vrf, None), ip, True)  # decapsulated, decided again here
-        if tun is None and self._ends_at.get(node):
-            for end in self._ends_at[node]:
-                if end.selector.contains(ip):
-                    if transit and n.role not in FORWARDING_ROLES:
-                        return ("drop", "not forwarding")
-                    if end.address is None or end.peer_address is None:
-                        return ("drop", f"tunnel {end.tunnel} has no underlay address")
-                    if not self.tunnel_up(end.tunnel)[0]:
-                        return ("drop", f"tunnel {end.tunnel} is down")
-                    inner = (node, self._underlay_vrf(end), (end.tunnel, end.node))
-                    return self.resolve(inner, ip, transit)
-        route = self.routing.lookup(node, target, vrf)
-        if route is None:
-            return ("drop", "no route")
-        if route.source == "local":
-            return DELIVERED if tun is None else ("drop", "outer packet delivered to the wrong node")
-        if route.source == "igp" and node in route.owners:
-            return ("drop", f"absorbed by {route.prefix} originated here")
-        if transit and n.role not in FORWARDING_ROLES:
-            return ("drop", "not forwarding")
-        out = []
-        links = self.net.links
-        if route.source == "igp":  # what next_hops does for an IGP route, without a second lookup
-            hops = self.routing.hops_towards(node, route.owners, route.vrf, target)
-        else:
-            hops = self.routing.next_hops(node, target, vrf)
-        for hop in hops:
-            direction = 0 if links[hop.link].a == node else 1
-            out_vrf = n.interfaces[hop.out_if].vrf
-            out_vrf = route.vrf if out_vrf is None else out_vrf
-            arrive = self.net.nodes[hop.neighbor].interfaces[hop.in_if].vrf
-            out.append((hop, direction, (hop.neighbor, out_vrf if arrive is None else arrive, tun)))
-        if not out:
-            return ("drop", "no route")
-        return tuple(out)
-
-    def _end(self, tun: tuple[str, str]) -> TunnelEnd:
-        for end in self.ends[tun[0]]:
-            if end.node == tun[1]:
-                return end
-        raise KeyError(tun)
-
-    def _underlay_vrf(self, end: TunnelEnd) -> str | None:
-        n = self.net.nodes[end.node]
-        if end.underlay_if is not None and n.interfaces[end.underlay_if].vrf is not None:
-            return n.interfaces[end.underlay_if].vrf
-        return n.vrf
-
-    def tunnel_up(self, name: str) -> tuple[bool, frozenset[str], frozenset[str]]:
-        """(up, links, nodes): up when each end's outer traffic fully reaches the other; the outer paths used."""
-        found = self._up.get(name)
-        if found is not None:
-            return found
-        self._up[name] = (False, frozenset(), frozenset())  # re-entered while checking: carries its own underlay
-        ends = self.ends.get(name, ())
-        up = len(ends) == 2
-        links: set[str] = set()
-        nodes: set[str] = {e.node for e in ends}
-        for end in ends:
-            if end.address is None or end.peer_address is None:
-                up = False
-                continue
-            start = (end.node, self._underlay_vrf(end), (end.tunnel, end.node))
-            walk = self.walk(start, end.peer_address, None)
-            links |= {e[2] for e in walk.edges}
-            nodes |= walk.nodes
-            if walk.delivered < 1.0 - 1e-9:
-                up = False
-        found = (up, frozenset(links), frozenset(nodes))
-        self._up[name] = found
-        return found
-
-    # -- a demand's DAG ---------------------------------------------------------------------
-    def path(self, demand: Flow) -> DemandPath:
-        net = self.net
-        src, dst = demand.src, demand.dst
-        if src not in net.nodes or dst not in net.nodes:
-            return DemandPath((), 0.0, (Drop(src if dst in net.nodes else dst, "node failed", 1.0),), frozenset({src, dst}))
-        ip = destination_address(net, dst)
-        if ip is None:
-            return DemandPath((), 0.0, (Drop(dst, "no address", 1.0),), frozenset({src, dst}))
-        walk = self.walk((src, net.nodes[src].vrf, None), ip, dst)
-        edges = {}
-        tunnels = set()
-        extra_links: set[str] = set()
-        extra_nodes: set[str] = set()
-        for (u, v, link, d, tun), share in walk.edges.items():
-            edges[(u, v, link, d, tun)] = share
-            if tun is not None:
-                tunnels.add(tun[0])
-        for name in sorted(tunnels):
-            _, links, nodes = self.tunnel_up(name)
-            extra_links |= links
-            extra_nodes |= nodes
-        size = max(1, demand.packet_size)
-        out_edges = []
-        for (u, v, link, d, tun), share in edges.items():
-            factor = 1.0
-            if tun is not None:
-                t = net.tunnels[tun[0]]
-                factor = (size + tunnel_overhead(t, size)) / size
-            out_edges.append(Edge(u, v, link, d, share, factor))
-        drops = tuple(Drop(n, r, s) for (n, r), s in walk.drops.items() if s > EPSILON)
-        return DemandPath(tuple(out_edges), walk.delivered, drops, walk.nodes | {src, dst} | extra_nodes,
-                          tuple(sorted(tunnels)), frozenset(extra_links))
-
-    def walk(self, start: State, ip: int, dst: str | None) -> "_Walk":
-        """Follow traffic from ``start`` towards ``ip``: the delivered share on every edge."""
-        chain = self._chain(start, ip)
-        if chain is not None:
-            return chain
-        frontier: dict[State, float] = {start: 1.0}
-        succ: dict[State, object] = {}
-        drops: dict[tuple[str, str], float] = {}
-        reached: set[str] = {start[0]}
-        for _ in range(MAX_HOPS):
-            if not frontier:
-                break
-            nxt: dict[State, float] = {}
-            for state, share in frontier.items():
-                r = succ.get(state)
-                if r is None:
-                    r = self.resolve(state, ip, state != start)
-                    succ[state] = r
-                if r == DELIVERED:
-                    continue
-                if r[0] == "drop":
-                    key = (state[0], r[1])
-                    drops[key] = drops.get(key, 0.0) + share
-                    continue
-                part = share / len(r)
-                for hop, _, s in r:
-                    nxt[s] = nxt.get(s, 0.0) + part
-                    reached.add(s[0])
-            frontier = nxt
-        for state, share in frontier.items():
-            key = (state[0], "loop")
-            drops[key] = drops.get(key, 0.0) + share
-        p = _delivery(start, succ)
-        flow = _forward_shares(start, succ, p)
-        edges: dict[tuple, float] = {}
-        for state, amount in flow.items():
-            r = succ.get(state)
-            if r is None or r == DELIVERED or r[0] == "drop":
-                continue
-            good = [(h, d, s) for h, d, s in r if p.get(s, 0.0) > EPSILON]
-            total = sum(p[s] for _, _, s in good)
-            for hop, direction, s in good:
-                key = (state[0], hop.neighbor, hop.link, direction, s[2])
-                edges[key] = edges.get(key, 0.0) + amount * p[s] / total
-        return _Walk(edges, min(1.0, p.get(start, 0.0)), drops, frozenset(reached))
-
-    def _chain(self, start: State, ip: int) -> "_Walk | None":
-        """The common case without any ECMP split: follow single next hops (None on a split or loop)."""
-        state = start
-        edges: dict[tuple, float] = {}
-        nodes = {start[0]}
-        for _ in range(MAX_HOPS):
-            r = self.resolve(state, ip, state != start)
-            if r == DELIVERED:
-                return _Walk(edges, 1.0, {}, frozenset(nodes))
-            if r[0] == "drop":
-                return _Walk({}, 0.0, {(state[0], r[1]): 1.0}, frozenset(nodes))
-            if len(r) != 1:
-                return None
-            hop, direction, nxt = r[0]
-            key = (state[0], hop.neighbor, hop.link, direction, nxt[2])
-            if key in edges:
-                return None
-            edges[key] = 1.0
-            nodes.add(hop.neighbor)
-            state = nxt
+    header = demand_header(fw, demand)
+    if header is None or demand.src not in fw.net.nodes or demand.dst not in fw.net.nodes:
         return None
+    dag = forwarding_dag(fw, demand.src, header, target=demand.dst)
+    drops = dag.drops()
+    ending = drops[0] if drops else next(e for e in dag.endings if e.delivered)
+    return trace_from_steps(fw.net, dag.trace_steps(ending), demand.src, demand.dst, None, demand.dst)
 
 
-@dataclass(frozen=True, slots=True)
-class _Walk:
-    edges: dict  # (u, v, link, direction, tunnel) -> delivered share
-    delivered: float
-    drops: dict  # (node, reason) -> share
-    nodes: frozenset[str]
-
-
-def _delivery(start: State, succ: dict) -> dict:
-    """For every state reachable from ``start``: the share of its traffic that is delivered.
-
-    Iterative depth-first evaluation; an edge back into a state still being
-    evaluated (a forwarding loop) delivers nothing.
-    """
-    p: dict = {}
-    on_stack = {start}
-    stack = [(start, 0)]
-    while stack:
-        state, i = stack[-1]
-        r = succ.get(state)
-        if r is None or r == DELIVERED or r[0] == "drop":
-            p[state] = 1.0 if r == DELIVERED else 0.0
-            on_stack.discard(state)
-            stack.pop()
+def demand_path(fw: Forwarder, demand: Flow) -> DemandPath:
+    """Where ``demand`` goes in the network of ``fw`` (see the module docstring)."""
+    net = fw.net
+    src, dst = demand.src, demand.dst
+    if src not in net.nodes or dst not in net.nodes:
+        return DemandPath((), 0.0, (Drop(src if dst in net.nodes else dst, "node failed", 1.0),), frozenset({src, dst}))
+    header = demand_header(fw, demand)
+    if header is None:
+        missing = src if fw.primary_address(src) is None else dst
+        return DemandPath((), 0.0, (Drop(missing, f"{missing} has no address", 1.0),), frozenset({src, dst}))
+    dag = forwarding_dag(fw, src, header, target=dst)
+    size = max(1, demand.packet_size)
+    edges: dict[tuple, float] = {}
+    reached: set[str] = set()
+    clear: set[str] = set()
+    tunnels: set[str] = set()
+    for t in dag.transitions:
+        s = t.step
+        if s.link is None or t.reached <= EPSILON:
             continue
-        if i < len(r):
-            stack[-1] = (state, i + 1)
-            child = r[i][2]
-            if child not in p and child not in on_stack:
-                on_stack.add(child)
-                stack.append((child, 0))
+        reached.add(s.link)
+        h = s.header
+        if readable(net, h):
+            clear.add(s.link)
+        while h.inner is not None:
+            tunnels.add(h.tunnel or "")
+            h = h.inner
+        if t.delivered <= EPSILON:
             continue
-        p[state] = sum(p.get(s, 0.0) for _, _, s in r) / len(r)
-        on_stack.discard(state)
-        stack.pop()
-    return p
-
-
-def _forward_shares(start: State, succ: dict, p: dict) -> dict:
-    """Delivered traffic arriving at each state (summed over every step it arrives in)."""
-    total: dict = {}
-    frontier = {start: p.get(start, 0.0)} if p.get(start, 0.0) > EPSILON else {}
-    for _ in range(MAX_HOPS):
-        if not frontier:
-            break
-        nxt: dict = {}
-        for state, amount in frontier.items():
-            total[state] = total.get(state, 0.0) + amount
-            r = succ.get(state)
-            if r is None or r == DELIVERED or r[0] == "drop":
-                continue
-            good = [s for _, _, s in r if p.get(s, 0.0) > EPSILON]
-            norm = sum(p[s] for s in good)
-            for s in good:
-                nxt[s] = nxt.get(s, 0.0) + amount * p[s] / norm
-        frontier = nxt
-    return total
+        direction = 0 if net.links[s.link].a == s.node else 1
+        key = (s.node, s.next_node, s.link, direction, wire_factor(net, s.header, size))
+        edges[key] = edges.get(key, 0.0) + t.delivered
+    drops = []
+    for e in dag.drops():
+        if e.share <= EPSILON:
+            continue
+        step = dag.trace_steps(e)[-1] if e.step.decision == "ttl_expired" else e.step
+        reason = step.detail or step.decision
+        if step.decision == "delivered":
+            reason = f"delivered to {step.node}, not to {dst}"
+        drops.append(Drop(step.node, reason, e.share, step.decision, step.rule))
+    tunnel_links: set[str] = set()
+    for name in sorted(tunnels):
+        tunnel_links |= fw.tunnel_links(name)
+    return DemandPath(
+        tuple(Edge(u, v, link, d, share, factor) for (u, v, link, d, factor), share in edges.items()),
+        dag.delivered, tuple(drops), dag.nodes | {src, dst}, tuple(sorted(tunnels)), frozenset(tunnel_links),
+        frozenset(reached), frozenset(clear))
 
 
 @dataclass
@@ -454,7 +238,7 @@ class Assignment:
         if self._by_link is None:
             index: dict[str, list[int]] = {}
             for i, path in enumerate(self.paths):
-                for link in sorted(path.links | path.tunnel_links | _address_links(self.net, self.demands[i])):
+                for link in sorted(path.reached | path.tunnel_links | _address_links(self.net, self.demands[i])):
                     index.setdefault(link, []).append(i)
             self._by_link = index
         return self._by_link
@@ -541,13 +325,16 @@ def _address_links(net: Network, demand: Flow) -> set[str]:
     return set()
 
 
-def assign(net: Network, demands: Sequence[Flow] | None = None, routing: RoutingState | None = None,
-           tunnels: bool = True) -> Assignment:
-    """Route every demand of ``net`` (default: :func:`simulator.traffic.demands`) and sum the loads."""
+def assign(net: Network, demands: Sequence[Flow] | None = None, forwarder: Forwarder | None = None) -> Assignment:
+    """Route every demand of ``net`` (default: :func:`simulator.traffic.demands`) and sum the loads.
+
+    ``forwarder`` (default: the network's own) is the forwarding state to use,
+    e.g. one derived after a failure.
+    """
     if demands is None:
         demands = plan_demands(net)
-    forwarder = LoadForwarder(routing or build_routing(net), tunnels)
-    paths = [forwarder.path(d) for d in demands]
+    fw = forwarder if forwarder is not None else build_forwarding(net)
+    paths = [demand_path(fw, d) for d in demands]
     load: dict[Direction, float] = {}
     for demand, path in zip(demands, paths):
         for e in path.edges:

@@ -22,7 +22,12 @@ tracked: after source NAT the source is a constant, inside a tunnel the
 whole outer header is, so later rules on rewritten fields hold for all or
 none of the flow. Every equal-cost branch is followed. Each delivered class
 is replayed from the source with the same branch choices, and its trace is
-the real trace of its representative.
+the real trace of its representative. A flow that comes back to a state it
+was in (node, arrival interface, VRF and rewrites; the TTL aside) is in a
+forwarding loop: its packets are decided exactly as before and never arrive,
+so it is not followed further. Every branch of a loop ends at its first
+repeat, so a loop costs as much as one lap, not one walk per TTL value and
+branch combination.
 
 Example::
 
@@ -34,21 +39,44 @@ Example::
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from topology.errors import SelectorError
+from topology.errors import GovnetError, SelectorError
 from topology.model import Network
 
-from .forwarding import ROUTE, TERMINAL, TUNNEL, Forwarder, Step, build_forwarding, no_gc
+from .forwarding import (
+    ROUTE,
+    TERMINAL,
+    TUNNEL,
+    Forwarder,
+    Step,
+    build_forwarding,
+    no_gc,
+)
 from .gateways import allowed_protocols
 from .headerspace import (
-    DPORT, DST, PROTO, SPORT, SRC, HeaderSpace, IntervalSet, box, ip_text, map_box, universe,
+    DPORT,
+    DST,
+    PROTO,
+    SPORT,
+    SRC,
+    HeaderSpace,
+    IntervalSet,
+    box,
+    ip_text,
+    map_box,
+    universe,
 )
 from .packets import Header, proto_name
-from .trace import Trace, _finish
+from .trace import Trace, trace_from_steps
 
 PREFER = {SPORT: (40000,), DPORT: (443, 80, 8, 53), PROTO: (6, 17, 1)}
+MAX_FLOWS = 5_000_000  # flows one query may expand before it gives up (a bound on work, not a size of answer)
+
+
+class ReachTooLarge(GovnetError):
+    """A reachability query expanded more flows than its budget allows."""
 
 
 @dataclass(frozen=True)
@@ -68,7 +96,7 @@ class ReachClass:
         """The real trace of the representative packet (built on first use)."""
         cached = self.__dict__.get("_trace")
         if cached is None:
-            cached = _finish(self._net, list(self._steps), self.src_node, self.dst_node, None, self.dst_node)
+            cached = trace_from_steps(self._net, list(self._steps), self.src_node, self.dst_node, None, self.dst_node)
             object.__setattr__(self, "_trace", cached)
         return cached
 
@@ -99,6 +127,11 @@ class _Flow:
     choices: tuple[tuple[int, int], ...]
     depth: int
     path: tuple[str, ...]
+    seen: frozenset = frozenset()  # the states (but the TTL) this flow has been in: a repeat is a loop
+
+    def key(self) -> tuple:
+        """The flow's state apart from its TTL: arriving here again, its packets would loop."""
+        return (self.node, self.in_if, self.vrf, self.src_const, tuple(o._replace(ttl=0) for o in self.outers))
 
     def constants(self) -> tuple:
         if self.outers:
@@ -122,11 +155,14 @@ def _peel(h: Header) -> tuple[Header, tuple[Header, ...]]:
 
 
 class _Engine:
-    def __init__(self, net: Network, fw: Forwarder, check: int = 0):
+    def __init__(self, net: Network, fw: Forwarder, check: int = 0, budget: int = MAX_FLOWS):
         self.net = net
         self.fw = fw
+        self.budget = budget
+        self.expanded = 0
         self.check = check
         self.rng = random.Random(0)
+        self.loops: list[_Flow] = []
 
     # -- splitting ----------------------------------------------------------------
     def atoms(self, flow: _Flow) -> list[tuple[HeaderSpace, int | None]]:
@@ -227,6 +263,10 @@ class _Engine:
         delivered: list[tuple[_Flow, Step]] = []
         while stack:
             flow = stack.pop()
+            self.expanded += 1
+            if self.expanded > self.budget:
+                raise ReachTooLarge(f"the reachability query expanded more than {self.budget:,} flows; "
+                                    "ask about fewer sources or destinations")
             merged: dict[tuple, tuple[HeaderSpace, Step, int | None]] = {}
             order: list[tuple] = []
             for space, branch in self.atoms(flow):
@@ -252,7 +292,11 @@ class _Engine:
                 src_const = bottom.src if (s.nat and not outers) else flow.src_const
                 choices = flow.choices + (((flow.depth, branch),) if branch is not None else ())
                 nxt = _Flow(s.next_node, s.next_if, s.vrf, space, bottom.ttl, src_const, outers, choices,  # type: ignore[arg-type]
-                            flow.depth + 1, flow.path + ((s.next_node,) if s.next_node != flow.node else ()))
+                            flow.depth + 1, flow.path + ((s.next_node,) if s.next_node != flow.node else ()),
+                            flow.seen | {flow.key()})
+                if nxt.key() in nxt.seen:
+                    self.loops.append(nxt)  # a forwarding loop: these packets never arrive
+                    continue
                 stack.append(nxt)
         return delivered
 
@@ -268,30 +312,31 @@ class _Engine:
 
 
 def flow_at(flow: _Flow, space: HeaderSpace) -> _Flow:
-    return _Flow(flow.node, flow.in_if, flow.vrf, space, flow.ttl, flow.src_const, flow.outers, flow.choices,
-                 flow.depth, flow.path)
+    return replace(flow, space=space)
 
 
 def destination_space(fw: Forwarder, destinations: list[str]) -> IntervalSet:
     return IntervalSet.of(iv for d in destinations for iv in fw.owned_intervals(d))
 
 
-def reach(net: Network, sources: list[str], destinations: list[str], *, check: int = 0) -> list[ReachClass]:
+def reach(net: Network, sources: list[str], destinations: list[str], *, check: int = 0,
+          budget: int = MAX_FLOWS) -> list[ReachClass]:
     """Every class of headers from each source delivered to a destination node (see the module docstring).
 
     ``check`` > 0 re-decides that many random members of every atom and raises
     if one differs from its representative (a self-test, for the test suite).
+    ``budget`` bounds the flows the query may expand (:class:`ReachTooLarge`).
     """
     for name in list(sources) + list(destinations):
         if name not in net.nodes:
             raise SelectorError(f"no node named '{name}'")
     with no_gc():
-        return _reach(net, sources, destinations, check)
+        return _reach(net, sources, destinations, check, budget)
 
 
-def _reach(net: Network, sources: list[str], destinations: list[str], check: int) -> list[ReachClass]:
+def _reach(net: Network, sources: list[str], destinations: list[str], check: int, budget: int) -> list[ReachClass]:
     fw = build_forwarding(net)
-    engine = _Engine(net, fw, check)
+    engine = _Engine(net, fw, check, budget)
     wanted = set(destinations)
     order = {n: i for i, n in enumerate(net.nodes)}
     out: list[ReachClass] = []
@@ -348,4 +393,4 @@ def reach_text(classes: list[ReachClass]) -> str:
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["ReachClass", "reach", "reach_text", "destination_space"]
+__all__ = ["ReachClass", "ReachTooLarge", "destination_space", "reach", "reach_text"]

@@ -11,12 +11,21 @@ external routes lose to internal ones, so traffic never detours through
 another domain when an inside path exists.
 
 Each node originates its loopback and interface addresses (as /32 host
-routes) and its LAN; static routes win over IGP routes of the same length and
-are redistributed into the IGP; a cloud node of an untrusted domain (the
-internet) originates the default route. A lookup is longest-prefix match;
-among equal prefixes, connected beats static beats IGP. Equal-cost paths are
-all kept (ECMP); callers choose (a trace hashes the flow, a load split shares
-it, a reachability query follows every branch).
+routes) and its LAN; a cloud node of an untrusted domain (the internet)
+originates the default route. A static route is used by its own router and
+is redistributed into the IGP as an *external* route: other routers use it
+only where no router originates the same prefix internally (as OSPF prefers
+intra-area routes to type-5 externals), so a static covering someone's LAN
+never draws that LAN's traffic away from its owner. A lookup is
+longest-prefix match; among equal prefixes, connected beats the node's own
+static beats internal IGP beats external. Equal-cost paths are all kept
+(ECMP); callers choose (a trace hashes the flow, a load split shares it, a
+reachability query follows every branch). A router with no path to a
+route's owners has no next hop (it never forwards "up" into a part of the
+network that cannot reach the destination).
+
+:meth:`RoutingState.degraded` derives the routing after links and nodes fail
+from an intact state, rebuilding only the VRF graphs the failure touches.
 
 Why hand-written: networkx would need one Dijkstra per destination, which on a
 10,000-node province is minutes. Plans are trees with a meshed core, so the
@@ -35,12 +44,12 @@ Example::
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
+from scipy.sparse.csgraph import connected_components, dijkstra
 
 from topology.model import Link, Network
 
@@ -50,6 +59,7 @@ FORWARDING_ROLES = frozenset({
 })
 BOUNDARY_PENALTY = 1_000_000
 DISTANCE_CONNECTED, DISTANCE_STATIC, DISTANCE_IGP = 0, 1, 110
+Table = dict[int, dict[int, frozenset[str]]]  # prefix length (longest first) -> network -> originating nodes
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +78,7 @@ class Route:
     """The route a lookup chose: its prefix, where it came from, who originates it."""
 
     prefix: ipaddress.IPv4Network
-    source: str  # connected | static | igp | local
+    source: str  # connected | static | igp | external | local
     owners: frozenset[str]
     vrf: str | None
     via: str | None = None  # for static routes: the next-hop text of the plan
@@ -83,13 +93,28 @@ class _VrfGraph:
     names: list[str]
     adjacency: dict[str, dict[str, list[Link]]]  # node -> neighbour -> cheapest parallel links
     weights: dict[tuple[str, str], int]
-    matrix: csr_matrix
     parent: dict[str, str | None] = field(default_factory=dict)  # pruned nodes only
     top: dict[str, str] = field(default_factory=dict)  # pruned node -> core node (or tree root)
     core: set[str] = field(default_factory=set)
     core_index: dict[str, int] = field(default_factory=dict)
     core_matrix: csr_matrix | None = None
     vectors: dict = field(default_factory=dict)
+    _matrix: csr_matrix | None = None
+    _labels: np.ndarray | None = None
+
+    @property
+    def matrix(self) -> csr_matrix:
+        """The whole VRF graph as a sparse matrix (built on first use: only anycast lookups need it)."""
+        if self._matrix is None:
+            self._matrix = _csr(self.weights, self.index, len(self.names))
+        return self._matrix
+
+    def connected(self, a: str, b: str) -> bool:
+        """Whether some path of the VRF graph joins ``a`` and ``b``."""
+        if self._labels is None:
+            _, labels = connected_components(self.matrix, directed=True, connection="weak")
+            self._labels = labels
+        return bool(self._labels[self.index[a]] == self._labels[self.index[b]])
 
 
 class RoutingState:
@@ -100,7 +125,8 @@ class RoutingState:
         self.vrfs: list[str | None] = [None] + sorted(net.vrfs)
         self.attach: dict[str, dict[str | None, list[tuple[str, Link]]]] = {}
         self.graphs: dict[str | None, _VrfGraph] = {}
-        self.tables: dict[str | None, dict[int, dict[int, frozenset[str]]]] = {}
+        self.tables: dict[str | None, Table] = {}  # internal: what nodes originate
+        self.external: dict[str | None, Table] = {}  # redistributed static routes
         self.statics: dict[str, list[tuple[ipaddress.IPv4Network, str, str | None]]] = {}
         self.connected: dict[str, list[tuple[ipaddress.IPv4Network, str]]] = {}
         self.address_owner: dict[int, tuple[str, str | None]] = {}
@@ -118,8 +144,9 @@ class RoutingState:
                     self.address_owner[int(iface.address.ip)] = (node.name, iface.name)
         for vrf in self.vrfs:
             self.graphs[vrf] = self._graph(vrf)
-            self.tables[vrf] = self._table(vrf)
+            self.tables[vrf], self.external[vrf] = self._table(vrf)
         self._index_for_lookup()
+        self._degrader: _Degrader | None = None
 
     def _index_for_lookup(self) -> None:
         """Integer indexes of connected subnets and static routes, and a cache of Route objects (lookup is hot)."""
@@ -179,38 +206,37 @@ class RoutingState:
                 self.attach.setdefault(stub, {}).setdefault(vrf, []).append((router, link))
         names = sorted(n for n in self.net.nodes if self.is_forwarding(n))
         index = {n: i for i, n in enumerate(names)}
-        matrix = _csr(weights, index, len(names))
-        graph = _VrfGraph(vrf, index, names, adjacency, weights, matrix)
+        graph = _VrfGraph(vrf, index, names, adjacency, weights)
         _split_core(graph)
         return graph
 
-    def _table(self, vrf: str | None) -> dict[int, dict[int, frozenset[str]]]:
-        """Prefixes originated into the IGP of ``vrf``: length -> network -> owners."""
+    def _table(self, vrf: str | None) -> tuple[Table, Table]:
+        """Prefixes originated into the IGP of ``vrf`` (internal) and the static routes redistributed into it."""
         table: dict[int, dict[int, set[str]]] = {}
+        external: dict[int, dict[int, set[str]]] = {}
 
-        def add(prefix: ipaddress.IPv4Network, owner: str) -> None:
-            table.setdefault(prefix.prefixlen, {}).setdefault(int(prefix.network_address), set()).add(owner)
+        def add(into: dict, prefix: ipaddress.IPv4Network, owner: str) -> None:
+            into.setdefault(prefix.prefixlen, {}).setdefault(int(prefix.network_address), set()).add(owner)
 
         for node in self.net.nodes.values():
             home = node.vrf
             for iface in node.interfaces.values():
                 if iface.address is not None and (iface.vrf or home) == vrf:
-                    add(ipaddress.IPv4Network(f"{iface.address.ip}/32"), node.name)
+                    add(table, ipaddress.IPv4Network(f"{iface.address.ip}/32"), node.name)
             if home != vrf:
                 continue
             if node.loopback is not None:
-                add(ipaddress.IPv4Network(f"{node.loopback.ip}/32"), node.name)
+                add(table, ipaddress.IPv4Network(f"{node.loopback.ip}/32"), node.name)
             if node.lan is not None:
-                add(node.lan, node.name)
+                add(table, node.lan, node.name)
             if node.role == "cloud" and node.domain in self.net.domains and not self.net.domains[node.domain].trusted:
-                add(ipaddress.IPv4Network("0.0.0.0/0"), node.name)
+                add(table, ipaddress.IPv4Network("0.0.0.0/0"), node.name)
         for node in self.net.nodes.values():
             for route in node.routes:
                 if (route.vrf or node.vrf) == vrf:
-                    add(route.prefix, node.name)
+                    add(external, route.prefix, node.name)
                     self.statics.setdefault(node.name, []).append((route.prefix, route.via, route.vrf))
-        return {length: {net_: frozenset(owners) for net_, owners in nets.items()}
-                for length, nets in sorted(table.items(), reverse=True)}
+        return _frozen(table), _frozen(external)
 
     # -- queries ----------------------------------------------------------------
     def lookup(self, node: str, address: str | int | ipaddress.IPv4Address, vrf: str | None = None) -> Route | None:
@@ -247,19 +273,21 @@ class RoutingState:
                     if best is None:
                         best = routes[key] = Route(prefix, "static", frozenset({node}), vrf, via)
                     best_len = prefix.prefixlen
-        for vrf_ in self.visible_vrfs(vrf):
-            for length, nets in self.tables[vrf_].items():
-                if length <= best_len:
-                    break
-                network = ip >> (32 - length) << (32 - length) if length else 0
-                owners = nets.get(network)
-                if owners is not None:
-                    key = ("igp", vrf_, length, network)
-                    best = routes.get(key)
-                    if best is None:
-                        best = routes[key] = Route(ipaddress.IPv4Network((network, length)), "igp", owners, vrf_)
-                    best_len = length
-                    break
+        for source, tables in (("igp", self.tables), ("external", self.external)):
+            # every internal route first, so that an external one wins only with a longer prefix
+            for vrf_ in self.visible_vrfs(vrf):
+                for length, nets in tables[vrf_].items():
+                    if length <= best_len:
+                        break
+                    network = ip >> (32 - length) << (32 - length) if length else 0
+                    owners = nets.get(network)
+                    if owners is not None:
+                        key = (source, vrf_, length, network)
+                        best = routes.get(key)
+                        if best is None:
+                            best = routes[key] = Route(ipaddress.IPv4Network((network, length)), source, owners, vrf_)
+                        best_len = length
+                        break
         return best
 
     def visible_vrfs(self, vrf: str | None) -> tuple[str | None, ...]:
@@ -350,8 +378,21 @@ class RoutingState:
         return []
 
     def prefixes(self, vrf: str | None = None) -> list[ipaddress.IPv4Network]:
-        """Every prefix originated into ``vrf``'s IGP (for header-space splitting)."""
-        return [ipaddress.IPv4Network((net_, length)) for length, nets in self.tables[vrf].items() for net_ in nets]
+        """Every prefix in ``vrf``'s IGP, internal and external (for header-space splitting)."""
+        return [ipaddress.IPv4Network((net_, length)) for table in (self.tables[vrf], self.external[vrf])
+                for length, nets in table.items() for net_ in nets]
+
+    def degraded(self, net: Network, links: Iterable[str] = (), nodes: Iterable[str] = ()) -> RoutingState:
+        """The routing after ``links`` and ``nodes`` fail; ``net`` is the network without them.
+
+        Equal to ``RoutingState(net)`` in every lookup and next hop, but derived
+        from this state: only the VRF graphs the failure touches are rebuilt,
+        and when it removes core links whose ends keep two core neighbours the
+        pendant trees are reused and only the core matrix changes.
+        """
+        if self._degrader is None:
+            self._degrader = _Degrader(self)
+        return self._degrader.derive(net, links, nodes)
 
     def vrf_of_interface(self, node: str, ifname: str | None) -> str | None:
         n = self.net.nodes[node]
@@ -432,9 +473,9 @@ def _tree_or_core_hops(graph: _VrfGraph, node: str, targets: frozenset[str]) -> 
             if ancestor == node:
                 return [child]
             child = ancestor
-        if node in graph.parent:  # node in a pendant tree, target not below it: go up
+        if node in graph.parent:  # node in a pendant tree, target not below it: go up, if that leads there
             parent = graph.parent[node]
-            return [parent] if parent is not None else []
+            return [parent] if parent is not None and graph.connected(node, target) else []
         top = graph.top.get(target, target)
         if top not in graph.core or node not in graph.core:
             return []
@@ -476,3 +517,192 @@ def _multi_hops(graph: _VrfGraph, node: str, targets: frozenset[str]) -> list[st
         return []
     return [v for v in sorted(graph.adjacency.get(node, {}))
             if dist[graph.index[v]] + graph.weights[(node, v)] == here]
+
+
+def _frozen(table: dict[int, dict[int, set[str]]]) -> Table:
+    return {length: {net_: frozenset(owners) for net_, owners in nets.items()}
+            for length, nets in sorted(table.items(), reverse=True)}
+
+
+class _Degrader:
+    """Derives the routing of ``base.net`` minus some links and nodes from ``base`` (see RoutingState.degraded)."""
+
+    def __init__(self, base: RoutingState):
+        self.base = base
+        self.owner_entries: dict[str, list[tuple[str, str | None, int, int]]] = {}
+        for name, tables in (("tables", base.tables), ("external", base.external)):
+            for vrf, table in tables.items():
+                for length, nets in table.items():
+                    for key, owners in nets.items():
+                        for owner in owners:
+                            self.owner_entries.setdefault(owner, []).append((name, vrf, length, key))
+        self.core_weights = {
+            vrf: {(u, v): w for (u, v), w in g.weights.items() if u in g.core and v in g.core}
+            for vrf, g in base.graphs.items()
+        }
+        self.forwarding = {n for n in base.net.nodes if base.is_forwarding(n)}
+
+    def derive(self, derived_net: Network, links: Iterable[str], nodes: Iterable[str]) -> RoutingState:
+        base = self.base
+        net = base.net
+        failed_nodes = set(nodes)
+        failed_links = set(links) | {l.name for n in failed_nodes for l in net.links_of(n)}
+        state = object.__new__(RoutingState)
+        state.net = derived_net
+        state.vrfs = base.vrfs
+        state._degrader = None
+        gone: list[tuple[str, str]] = []  # interfaces that disappear with a failed link, on surviving nodes
+        for name in failed_links:
+            link = net.links[name]
+            for end, ifname in ((link.a, link.a_if), (link.b, link.b_if)):
+                if end not in failed_nodes:
+                    gone.append((end, ifname))
+        state.statics = base.statics if not failed_nodes & base.statics.keys() else {
+            k: v for k, v in base.statics.items() if k not in failed_nodes}
+        connected = dict(base.connected)
+        for node in failed_nodes:
+            connected.pop(node, None)
+        for node, ifname in gone:
+            connected[node] = [(p, i) for p, i in connected.get(node, ()) if i != ifname]
+        state.connected = connected
+        address_owner = dict(base.address_owner)
+        removed: list[tuple[str, str, str | None, int, int]] = []
+        for node in failed_nodes:
+            for address in net.nodes[node].addresses:
+                address_owner.pop(int(address.ip), None)
+            removed += [(node,) + e for e in self.owner_entries.get(node, ())]
+        for node, ifname in gone:
+            iface = net.nodes[node].interfaces[ifname]
+            if iface.address is not None:
+                ip = int(iface.address.ip)
+                if address_owner.get(ip, (None, None))[0] == node:
+                    address_owner.pop(ip)
+                removed.append((node, "tables", iface.vrf or net.nodes[node].vrf, 32, ip))
+        state.address_owner = address_owner
+        state.tables = _remove_owners(base.tables, [(o, v, l, k) for o, t, v, l, k in removed if t == "tables"])
+        state.external = _remove_owners(base.external, [(o, v, l, k) for o, t, v, l, k in removed if t == "external"])
+        attach = dict(base.attach)
+        stubs = {end for name in failed_links for end in net.links[name].ends if end not in self.forwarding}
+        for stub in stubs:
+            if stub in failed_nodes:
+                attach.pop(stub, None)
+            elif stub in attach:
+                attach[stub] = {vrf: [(r, l) for r, l in entries if l.name not in failed_links and r not in failed_nodes]
+                                for vrf, entries in base.attach[stub].items()}
+        state.attach = attach
+        state.graphs = {vrf: self._graph(state, vrf, failed_links, failed_nodes) for vrf in base.vrfs}
+        self._reindex(state, failed_nodes | {node for node, _ in gone})
+        return state
+
+    def _reindex(self, state: RoutingState, touched: set[str]) -> None:
+        """The lookup indexes of the derived state: the base's, rebuilt for the ``touched`` nodes only."""
+        base = self.base
+        probe = object.__new__(RoutingState)
+        probe.net = state.net
+        probe.connected = {n: state.connected[n] for n in touched if n in state.connected}
+        probe.statics = {n: state.statics[n] for n in touched if n in state.statics}
+        probe._index_for_lookup()
+        conn = {k: v for k, v in base._conn_index.items() if k not in touched}
+        statics = {k: v for k, v in base._static_index.items() if k not in touched}
+        conn.update(probe._conn_index)
+        statics.update(probe._static_index)
+        state._conn_index = conn
+        state._static_index = statics
+        state._routes = {}
+
+    def _graph(self, state: RoutingState, vrf: str | None, failed_links: set[str], failed_nodes: set[str]) -> _VrfGraph:
+        base = self.base
+        g = base.graphs[vrf]
+        net = base.net
+        pairs: set[tuple[str, str]] = set()
+        for name in failed_links:
+            link = net.links[name]
+            if link.a in self.forwarding and link.b in self.forwarding and base._in_vrf(link, vrf):
+                pairs.add((link.a, link.b))
+                pairs.add((link.b, link.a))
+        if not pairs and not (failed_nodes & self.forwarding):
+            return g
+        adjacency = dict(g.adjacency)
+        weights = dict(g.weights)
+        removed: list[tuple[str, str]] = []
+        changed: list[tuple[str, str]] = []
+        touched = {u for u, _ in pairs} | (failed_nodes & self.forwarding)
+        for u in touched:
+            if u in adjacency:
+                adjacency[u] = dict(adjacency[u])
+        for node in failed_nodes & self.forwarding:
+            for v in list(g.adjacency.get(node, {})):
+                removed += [(node, v), (v, node)]
+                weights.pop((node, v), None)
+                weights.pop((v, node), None)
+                if v in adjacency and v not in touched:
+                    adjacency[v] = dict(adjacency[v])
+                    touched.add(v)
+                adjacency.get(v, {}).pop(node, None)
+            adjacency[node] = {}
+        for u, v in sorted(pairs):
+            if u in failed_nodes or v in failed_nodes:
+                continue
+            best = None
+            kept: list[Link] = []
+            for link in state.net.links_of(u):
+                if link.other(u) != v or not base._in_vrf(link, vrf):
+                    continue
+                cost = state._cost(link, u)
+                if best is None or cost < best:
+                    best, kept = cost, [link]
+                elif cost == best:
+                    kept.append(link)
+            if best is None:
+                adjacency[u].pop(v, None)
+                weights.pop((u, v), None)
+                removed.append((u, v))
+            else:
+                adjacency[u][v] = kept
+                if weights.get((u, v)) != best:
+                    changed.append((u, v))
+                weights[(u, v)] = best
+        graph = _VrfGraph(vrf, g.index, g.names, adjacency, weights)
+        core_only = all(u in g.core and v in g.core for u, v in removed + changed) and not (failed_nodes & g.core)
+        if core_only:
+            ends = {u for u, _ in removed}
+            core_only = all(sum(1 for w in adjacency.get(u, {}) if w in g.core) >= 2 for u in ends)
+        if core_only:
+            graph.parent, graph.top, graph.core, graph.core_index = g.parent, g.top, g.core, g.core_index
+            cw = dict(self.core_weights[vrf])
+            for key in removed:
+                cw.pop(key, None)
+            for key in changed:
+                cw[key] = weights[key]
+            graph.core_matrix = _csr(cw, g.core_index, len(g.core_index))
+        else:
+            _split_core(graph)
+        return graph
+
+
+def _remove_owners(tables: dict, entries: list[tuple[str, str | None, int, int]]) -> dict:
+    """``tables`` without the given (owner, vrf, length, network) entries, copying only what changes."""
+    if not entries:
+        return tables
+    out = dict(tables)
+    copied: set = set()
+    for owner, vrf, length, key in entries:
+        if vrf not in out or length not in out[vrf]:
+            continue
+        if ("vrf", vrf) not in copied:
+            out[vrf] = dict(out[vrf])
+            copied.add(("vrf", vrf))
+        if (vrf, length) not in copied:
+            out[vrf][length] = dict(out[vrf][length])
+            copied.add((vrf, length))
+        owners = out[vrf][length].get(key)
+        if owners is None or owner not in owners:
+            continue
+        rest = owners - {owner}
+        if rest:
+            out[vrf][length][key] = rest
+        else:
+            del out[vrf][length][key]
+    for tag, vrf in [c for c in copied if c[0] == "vrf"]:
+        out[vrf] = {length: nets for length, nets in out[vrf].items() if nets}
+    return out

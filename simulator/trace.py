@@ -35,7 +35,8 @@ from .packets import Header, plain_scapy, to_scapy
 from .selectors import select_nodes
 from .tunnels import decapsulate
 
-__all__ = ["Hop", "RuleRef", "Trace", "trace", "reply", "hops_from_steps", "resolve_destination", "trace_text"]
+__all__ = ["Hop", "RoundTrip", "RuleRef", "Trace", "trace", "reply", "round_trip", "hops_from_steps",
+           "resolve_destination", "trace_from_steps", "trace_text"]
 
 
 class _Packets:
@@ -194,11 +195,12 @@ def trace(net: Network, src: str, dst: str, proto: str = "tcp", sport: int = 400
     header = Header.make(s_ip, dst_ip, proto, sport, dport, icmp_type=icmp_type)
     sessions = sessions if sessions is not None else Sessions()
     steps = fw.walk(source, header, sessions=sessions, choices=choices)
-    return _finish(net, steps, source, dst_node or ipaddress.IPv4Address(dst_ip).compressed, sessions, dst_node)
+    return trace_from_steps(net, steps, source, dst_node or ipaddress.IPv4Address(dst_ip).compressed, sessions, dst_node)
 
 
-def _finish(net: Network, steps: list[Step], source: str, dst_label: str, sessions: Sessions | None,
-            dst_node: str | None) -> Trace:
+def trace_from_steps(net: Network, steps: list[Step], source: str, dst_label: str, sessions: Sessions | None = None,
+                     dst_node: str | None = None) -> Trace:
+    """The trace of engine steps already walked (delivered means: to ``dst_node``, when given)."""
     last = steps[-1]
     delivered = last.decision == "delivered" and (dst_node is None or last.node == dst_node)
     reason = _reason(steps)
@@ -221,7 +223,56 @@ def reply(net: Network, forward: Trace) -> Trace:
     first = forward.hops[0].header
     steps = fw.walk(last.node, back, sessions=forward.sessions if forward.sessions is not None else Sessions())
     owner = fw.routing.address_owner.get(first.src) if first is not None else None
-    return _finish(net, steps, last.node, forward.src, forward.sessions, owner[0] if owner else None)
+    return trace_from_steps(net, steps, last.node, forward.src, forward.sessions, owner[0] if owner else None)
+
+
+@dataclass(frozen=True)
+class RoundTrip:
+    """A packet and its answer: the answer is traced only when the packet arrived and one was asked for."""
+
+    forward: Trace
+    back: Trace | None = None
+
+    @property
+    def delivered(self) -> bool:
+        """The packet arrived and, when an answer was traced, the answer came back."""
+        return self.forward.delivered and (self.back is None or self.back.delivered)
+
+    @property
+    def failed(self) -> Trace | None:
+        """The trace that did not arrive (the packet's or the answer's), or None."""
+        if not self.forward.delivered:
+            return self.forward
+        if self.back is not None and not self.back.delivered:
+            return self.back
+        return None
+
+    @property
+    def hops(self) -> tuple[Hop, ...]:
+        """Every hop there and back, in order (what a capture along the way would hold)."""
+        return self.forward.hops + (self.back.hops if self.back is not None else ())
+
+    def joined(self) -> Trace:
+        """Both ways as one trace (for a pcap of the whole conversation)."""
+        first = self.failed or self.forward
+        return Trace(self.delivered, self.hops, first.reason, self.forward.src, self.forward.dst)
+
+    def text(self) -> str:
+        return "\n".join(t.text() for t in (self.forward, self.back) if t is not None)
+
+    def to_json(self) -> dict:
+        data = self.forward.to_json()
+        if self.back is not None:
+            data["reply"] = self.back.to_json()
+        return data
+
+
+def round_trip(net: Network, src: str, dst: str, proto: str = "tcp", sport: int = 40000, dport: int = 443,
+               src_ip: str | None = None, icmp_type: int = 8, answer: bool = True) -> RoundTrip:
+    """:func:`trace` of the packet and, when it arrives and ``answer`` is set, :func:`reply` of its answer."""
+    forward = trace(net, src, dst, proto, sport, dport, src_ip, icmp_type)
+    back = reply(net, forward) if answer and forward.delivered else None
+    return RoundTrip(forward, back)
 
 
 def trace_text(t: Trace) -> str:

@@ -39,24 +39,16 @@ def trace(plan: Path | None, src: str, dst: str, proto: str, sport: int, dport: 
     dropped, 2 on bad input.
     """
     from simulator.pcap import pcap_bytes
-    from simulator.trace import reply as reply_trace
-    from simulator.trace import trace as run_trace
+    from simulator.trace import round_trip
 
     net = load(plan, phase)
-    forward = run_trace(net, src, dst, proto=proto, sport=sport, dport=dport, src_ip=src_ip, icmp_type=icmp_type)
-    traces = [forward]
-    if reply and forward.delivered:
-        traces.append(reply_trace(net, forward))
+    trip = round_trip(net, src, dst, proto=proto, sport=sport, dport=dport, src_ip=src_ip, icmp_type=icmp_type,
+                      answer=reply)
     if pcap is not None:
-        combined = forward if len(traces) == 1 else type(forward)(
-            forward.delivered, forward.hops + traces[1].hops, forward.reason, forward.src, forward.dst)
-        write_atomic(pcap, pcap_bytes(combined))
+        write_atomic(pcap, pcap_bytes(trip.joined()))
     if fmt == "json":
-        data = forward.to_json()
-        if len(traces) > 1:
-            data["reply"] = traces[1].to_json()
-        click.echo(dumps_json(data), nl=False)
+        click.echo(dumps_json(trip.to_json()), nl=False)
     else:
-        click.echo("\n".join(t.text() for t in traces), nl=False)
-    if not all(t.delivered for t in traces):
+        click.echo(trip.text(), nl=False)
+    if not trip.delivered:
         click.get_current_context().exit(1)

@@ -161,7 +161,7 @@ def province_plan(prefectures: int = 3, counties: int = 3, units: int = 4, towns
         "  省备份: {role: server, site: 省, services: [data_centre], tags: [key]}",
         "  省MCU: {role: mcu, site: 省}",
         "  互联网: {role: cloud, site: 省, domain: inet}",
-        "  省防火墙: {role: firewall, site: 省}",
+        "  省防火墙: {role: firewall, site: 省, interfaces: {inside: {acl_in: 出向}}}",
     ]
     for p in range(prefectures):
         lines += [
@@ -177,7 +177,7 @@ def province_plan(prefectures: int = 3, counties: int = 3, units: int = 4, towns
         "  - {a: 省文档, b: 省核心B, bandwidth: 1G}",
         "  - {a: 省备份, b: 省核心B, bandwidth: 1G}",
         "  - {a: 省MCU, b: 省核心A, bandwidth: 1G}",
-        "  - {a: 省防火墙, b: 省核心A, bandwidth: 1G}",
+        "  - {a: '省防火墙:inside', b: 省核心A, bandwidth: 1G}",
         "  - {a: 省防火墙, b: 互联网, bandwidth: 1G, medium: internet, domain: inet}",
     ]
     for p in range(prefectures):
@@ -193,6 +193,8 @@ def province_plan(prefectures: int = 3, counties: int = 3, units: int = 4, towns
             q = (p + 1) % prefectures
             lines.append(f"  - {{a: 州{p:02d}核心, b: 州{q:02d}核心, bandwidth: 1G, latency: 4ms}}")
     lines += [
+        "acls:",
+        "  出向: [{action: permit, proto: tcp, src: 10.0.0.0/8, dport: 443}, {action: deny}]",
         "services:",
         "  doc: {kind: document_exchange, rate: 1M, packet_size: 1200}",
         "  doc-up: {kind: document_exchange, rate: 10M, packet_size: 1400}",

@@ -8,7 +8,7 @@ from pathlib import Path
 import networkx as nx
 import pytest
 
-from simulator.failures import Cuts, Degrader, Failure, FailureAnalysis, FailureError, failure_cases, without
+from simulator.failures import Cuts, Failure, FailureAnalysis, FailureError, failure_cases, without
 from simulator.routing import RoutingState
 from simulator.sweep import run_sweep
 from simulator.traffic import demands
@@ -75,11 +75,11 @@ def test_every_method_is_used_and_agrees_with_recomputation(tmp_path):
 def test_derived_routing_equals_a_fresh_build(tmp_path, seed):
     net = load_plan(write_plan(tmp_path, random_plan(seed + 20, routers=8, extra=4, hosts=5)))
     base = RoutingState(net)
-    degrader = Degrader(base)
     failures = [((l,), ()) for l in net.links] + [((), (n,)) for n in net.nodes]
     for links, nodes in failures:
-        derived = degrader.derive(links, nodes)
-        fresh = RoutingState(without(net, links, nodes))
+        after = without(net, links, nodes)
+        derived = base.degraded(after, links, nodes)
+        fresh = RoutingState(after)
         for u in fresh.net.nodes:
             for v in fresh.net.nodes:
                 ip = int(fresh.net.nodes[v].loopback.ip)
@@ -173,3 +173,27 @@ def test_topology_zoo_sweep_matches_brute_force(tmp_path, name):
         assert load == pytest.approx(value, rel=1e-9)
         assert per_case[index][key] == pytest.approx(value, rel=1e-9)  # the failure named causes it
         assert sweep.failures[index].links or sweep.failures[index].nodes
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_single_points_of_failure_equal_a_max_flow(tmp_path, seed):
+    """Two paths sharing no link and no intermediate node exist exactly when no single element separates."""
+    net = load_plan(write_plan(tmp_path, random_plan(seed + 40, routers=9, extra=seed % 4, hosts=4)))
+    routers = [n for n, node in net.nodes.items() if node.role == "router"]
+    cuts = Cuts(net, routers)
+    for a, b in itertools.combinations(routers, 2):
+        graph = nx.DiGraph()  # every router but a and b split in -> out, every link a node of its own
+        for n in routers:
+            if n not in (a, b):
+                graph.add_edge(("in", n), ("out", n), capacity=1)
+        for l in net.links.values():
+            if l.a in routers and l.b in routers:
+                graph.add_edge(("li", l.name), ("lo", l.name), capacity=1)
+                for end in l.ends:
+                    graph.add_edge(("out", end) if end not in (a, b) else end, ("li", l.name), capacity=9)
+                    graph.add_edge(("lo", l.name), ("in", end) if end not in (a, b) else end, capacity=9)
+        flow = nx.maximum_flow_value(graph, a, b) if a in graph and b in graph else 0
+        points = cuts.single_points(a, b)
+        assert (points is None) == (flow == 0), (a, b)
+        if points is not None:
+            assert (points == []) == (flow >= 2), (a, b, points, flow)

@@ -108,5 +108,5 @@ def test_undeliverable_traffic_is_reported_not_loaded(tmp_path):
     a = assign(net)
     (i,) = a.undelivered()
     assert a.demands[i].src == "h2"
-    assert a.paths[i].drops[0].node == "r9" and a.paths[i].drops[0].reason == "no route"
+    assert a.paths[i].drops[0].node == "r9" and a.paths[i].drops[0].decision == "no_route"
     assert not any(k[0] == "h2--r9" for k in a.load)
