@@ -9,7 +9,8 @@ utilisation exceeds ``fail`` (default 0.70: act at 70 %) and **warns** (passes,
 with the directions as evidence) above ``warn`` (default 0.50: plan at 50 %).
 The thresholds are planning figures [S] (POLICY-SOURCES.md), GB/T 22239-2019
 8.1.2.1 b) asks that the bandwidth of every part of the network meets peak
-business.
+business. A plan without any peak demand gives the rule nothing to judge: it
+is not applicable.
 
 Evidence per direction: load, capacity, utilisation, the largest demands on
 it and the smallest standard line rate that would bring it back to ``warn``.
@@ -34,7 +35,7 @@ from simulator.sweep import SweepResult, run_sweep
 from topology.model import Network
 from topology.units import format_bandwidth
 
-from .evidence import plural
+from .evidence import link_subjects, plural
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
@@ -110,13 +111,15 @@ def direction_evidence(a: Assignment, key: Direction, level: str, summary: str, 
     if target:
         rate = standard_rate(max(data.get("worst_load_bps", 0.0), load) / target)
         info["upgrade_to_bps"] = rate
-    return Evidence("link", summary, info, (link.mark,))
+    return Evidence("link", summary, info, (link.mark,), link_subjects(link))
 
 
 @register("capacity", params=CapacityParams)
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, CapacityParams)
     a = assignment_of(net, context)
+    if not a.demands:
+        return RuleResult.not_applicable(rule, "the plan has no peak demand (no traffic flows, no video cascade)")
     over: list[tuple[float, Direction]] = []
     warn: list[tuple[float, Direction]] = []
     for key, load in a.load.items():

@@ -103,7 +103,7 @@ def build_report(net: Network, a: Assignment, sweep: SweepResult | None, results
         "demands": len(a.demands),
         "failures": mode,
         "sweep": None if sweep is None else {"cases": len(sweep.failures), "methods": sweep.methods},
-        "verdict": "fail" if any(r.failed_ for r in results) else "pass",
+        "verdict": verdict(results),
         "rules": [{"id": r.rule.id, "kind": r.rule.kind, "status": r.status, "message": r.message,
                    "clause": r.rule.clause} for r in results],
         "links": links,
@@ -117,6 +117,33 @@ def build_report(net: Network, a: Assignment, sweep: SweepResult | None, results
                         for i in a.undelivered()],
         "queue": queue,
     }
+
+
+def verdict(results: list[RuleResult]) -> str:
+    """``fail`` when a rule fails; ``not_applicable`` when no rule could judge the plan (nothing was shown
+    to hold, so it is no pass); else ``pass``."""
+    if any(r.failed_ for r in results):
+        return "fail"
+    if not any(r.passed_ or r.waived_ for r in results):
+        return "not_applicable"
+    return "pass"
+
+
+STATUS_LABEL = {"pass": "PASS", "fail": "FAIL", "not_applicable": "N/A", "waived": "WAIVED"}
+
+
+def _verdict_line(report: dict[str, Any]) -> str:
+    rules = report["rules"]
+    failed = [r["kind"] for r in rules if r["status"] == "fail"]
+    not_judged = [r["kind"] for r in rules if r["status"] == "not_applicable"]
+    waived = [r["kind"] for r in rules if r["status"] == "waived"]
+    if report["verdict"] == "fail":
+        return f"verdict: FAIL ({', '.join(failed)})"
+    if report["verdict"] == "not_applicable":
+        return f"verdict: NOT JUDGED (no rule applied to the plan: {', '.join(not_judged) or 'no rules'})"
+    notes = [f"{', '.join(not_judged)} not applicable"] if not_judged else []
+    notes += [f"{', '.join(waived)} waived"] if waived else []
+    return "verdict: PASS" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def _jsonable(value: Any) -> Any:
@@ -161,7 +188,7 @@ def render_text(report: dict[str, Any], top: int = 20) -> str:
     lines.append("")
     lines.append("rules:")
     for r in report["rules"]:
-        lines.append(f"  {r['status'].upper():<4}  {r['id']:<9}  {r['kind']:<10}  {r['message']}")
+        lines.append(f"  {STATUS_LABEL.get(r['status'], r['status']):<4}  {r['id']:<9}  {r['kind']:<10}  {r['message']}")
     if report["violations"]:
         lines.append("")
         lines.append("violations:")
@@ -189,8 +216,7 @@ def render_text(report: dict[str, Any], top: int = 20) -> str:
             lines.append(f"  {kind:<18} {k['packets']:>8} packets  loss {k['loss']:.3%}  p99 {_ms(k['p99'])}  "
                          f"jitter {_ms(k['jitter'])}")
     lines.append("")
-    failed = [r["kind"] for r in report["rules"] if r["status"] == "fail"]
-    lines.append(f"verdict: {'FAIL (' + ', '.join(failed) + ')' if failed else 'PASS'}")
+    lines.append(_verdict_line(report))
     return "\n".join(lines) + "\n"
 
 

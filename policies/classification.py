@@ -37,15 +37,15 @@ from .evidence import node_evidence, path_evidence, render_path
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
-from .selectors import describe_domain, select_domains
+from .selectors import DomainSelector, describe_domain, select_domains
 
 
 class ClassificationParams(Params):
     clearance: bool = True
     public_path: bool = True
     import_only: bool = True
-    domains: list[str] = ["classified"]
-    public: list[str] = ["public"]
+    domains: list[DomainSelector] = ["classified"]
+    public: list[DomainSelector] = ["public"]
 
 
 def _forward(comps: Components, start: set[int]) -> set[int]:
@@ -127,7 +127,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                             "not approved one-way import devices")
 
     if not checked:
-        return RuleResult.passed(rule, "not applicable: the plan has no classified network")
+        return RuleResult.not_applicable(rule, f"the plan has no classified network (matching {', '.join(p.domains)})")
     if problems:
         return RuleResult.failed(rule, "; ".join(problems), evidence)
     scope = ", ".join(describe_domain(net, d) for d in classified) or "no classified network"

@@ -41,7 +41,7 @@ from .evidence import node_evidence, plural
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
-from .selectors import describe_domain, select_domains
+from .selectors import DomainSelector, describe_domain, select_domains
 
 ROLE_ALIASES = {"video_mcu": "mcu"}
 MAX_EVIDENCE = 25
@@ -54,7 +54,7 @@ class Need(Params):
 
 
 class CoverageParams(Params):
-    domains: list[str] = ["trusted"]
+    domains: list[DomainSelector] = ["trusted"]
     unit_roles: list[str] = ["host"]
     core_roles: list[str] = ["core_router"]
     needs: list[Need] = [Need(service="document_exchange", levels=["own", "above"]), Need(service="video_mcu")]
@@ -156,5 +156,5 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
         return RuleResult.failed(rule, f"{plural(problems, 'gap')} in coverage: units or cores cut off from what they need"
                                  f"{more}{note}", evidence)
     if not summary:
-        return RuleResult.passed(rule, "not applicable: no unit in the checked networks")
+        return RuleResult.not_applicable(rule, f"no unit or core in a network matching {', '.join(p.domains)}")
     return RuleResult.passed(rule, f"every unit reaches its core and services: {', '.join(summary)}{note}")

@@ -44,14 +44,14 @@ from .evidence import link_evidence, plural
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
-from .selectors import describe_domain, select_domains
+from .selectors import DomainSelector, describe_domain, select_domains
 from .space import covered, describe_box, is_full, rule_box, subtract
 
 DEVICE_ROLES = ["firewall", "one_way_gateway", "vpn_gateway"]
 
 
 class DefaultDenyParams(Params):
-    domains: list[str] = ["*"]
+    domains: list[DomainSelector] = ["*"]
     devices: list[str] = DEVICE_ROLES
     require_device: bool = True
     ends_in_deny: bool = True
@@ -185,7 +185,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                     catch = next((r for r in acl.rules if is_full(rule_box(r))), None)
                     marks = ((catch.mark,) if catch is not None else ()) + (acl.mark,) + marks
                 evidence.append(Evidence(
-                    kind="interface",
+                    kind="interface", subjects=(end,),
                     summary=(f"{end}:{iface.name} (boundary between {between}) lets through what it does not "
                              f"explicitly allow ({'arriving' if direction == 'in' else 'leaving'} traffic): {why}"),
                     data={"node": end, "interface": iface.name, "link": link.name, "direction": direction,
@@ -198,6 +198,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
 
     shadow_count = 0
     applied: dict[str, list[str]] = {}
+    applied_nodes: dict[str, list[str]] = {}
     if p.shadowed != "off":
         for node in net.nodes.values():
             if node.role not in p.devices:
@@ -206,6 +207,8 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                 for name in (iface.acl_in, iface.acl_out):
                     if name and name in net.acls:
                         applied.setdefault(name, []).append(f"{node.name}:{iface.name}")
+                        if node.name not in applied_nodes.setdefault(name, []):
+                            applied_nodes[name].append(node.name)
         for name in sorted(applied, key=lambda n: list(net.acls).index(n)):
             acl = net.acls[name]
             for index, how, by in acl_findings(acl):
@@ -219,15 +222,23 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                 item = Evidence(kind="acl_rule", summary=text,
                                 data={"acl": name, "rule": index, "finding": how, "covered_by": by,
                                       "applied_on": applied[name]},
-                                marks=(r.mark,) + tuple(acl.rules[i - 1].mark for i in by[:3]))
+                                marks=(r.mark,) + tuple(acl.rules[i - 1].mark for i in by[:3]),
+                                subjects=tuple(applied_nodes[name]))
                 (evidence if p.shadowed == "fail" else notes).append(item)
         if shadow_count and p.shadowed == "fail":
             problems.append(f"{plural(shadow_count, 'firewall rule')} that can never match")
 
     if problems:
         return RuleResult.failed(rule, "; ".join(problems), evidence + notes)
-    if not links and p.shadowed == "off":
-        return RuleResult.passed(rule, "not applicable: no link joins two networks")
+    judges_links = (p.require_device or p.ends_in_deny) and bool(links)
+    judges_acls = p.shadowed != "off" and bool(applied)
+    if not judges_links and not judges_acls:
+        lacking = []
+        if p.require_device or p.ends_in_deny:
+            lacking.append(f"no link joins the forwarding devices of two networks (one matching {', '.join(p.domains)})")
+        if p.shadowed != "off":
+            lacking.append(f"no ACL is applied on a {' or '.join(p.devices)}")
+        return RuleResult.not_applicable(rule, "; ".join(lacking))
     parts = []
     if p.require_device:
         parts.append(f"every one of {plural(len(links), 'boundary link')} has a controlled device")

@@ -45,17 +45,17 @@ from .evidence import evidence_pcap, plural
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
-from .selectors import describe_domain, is_public, select_domains
+from .selectors import DomainSelector, describe_domain, is_public, select_domains
 
 ENDPOINT_ROLES = ("host", "server", "mcu")
 MAX_FLOW_TRACES = 200
 
 
 class EncryptedOverParams(Params):
-    domains: list[str] = ["trusted"]
+    domains: list[DomainSelector] = ["trusted"]
     media: list[str] = ["internet", "carrier_line"]
     shared: bool = True
-    untrusted: list[str] = ["public"]
+    untrusted: list[DomainSelector] = ["public"]
     trace: bool = True
 
 
@@ -77,7 +77,8 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     untrusted = set(select_domains(net, p.untrusted)) | {d for d, dom in net.domains.items() if is_public(dom)}
     protected = [d for d in select_domains(net, p.domains) if d not in untrusted]
     if not protected:
-        return RuleResult.passed(rule, "not applicable: no protected network")
+        return RuleResult.not_applicable(rule, f"the plan has no protected network (one matching {', '.join(p.domains)} "
+                                         "that is not untrusted)")
     bad_links = {l.name for l in net.links.values() if untrusted_link(net, l, p, untrusted)}
     evidence: list[Evidence] = []
     problems: list[str] = []
@@ -99,7 +100,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                          + ", ".join(f"{n} in {describe_domain(net, ends[n])}" for n in wrong)
                          + ": beyond that endpoint the traffic travels unprotected"),
                 data={"tunnel": t.name, "a": t.a, "b": t.b, "domain": carried, "misplaced": wrong},
-                marks=(t.mark,) + tuple(net.nodes[n].mark for n in wrong)))
+                marks=(t.mark,) + tuple(net.nodes[n].mark for n in wrong), subjects=(t.a, t.b)))
         if not t.encrypted:
             hop = _underlay_clear_link(net, t, bad_links)
             if hop is not None:
@@ -111,7 +112,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                     summary=(f"tunnel {t.name} ({t.a} ⇄ {t.b}) carries {describe_domain(net, carried)} across "
                              f"{hop.medium} link {hop.name} in clear: {why}"),
                     data={"tunnel": t.name, "link": hop.name, "medium": hop.medium, "kind": t.kind, "cipher": t.cipher},
-                    marks=(t.mark, hop.mark)))
+                    marks=(t.mark, hop.mark), subjects=(t.a, t.b)))
     if misplaced:
         problems.append(f"{plural(misplaced, 'tunnel')} ending outside the network it protects")
     if clear_tunnels:
@@ -132,7 +133,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                 continue
             seen_links.add(key)
             clear_hops += 1
-            evidence.append(_clear_hop_evidence(net, t, index, link, dom, context))
+            evidence.append(_clear_hop_evidence(net, t, index, link, dom, context, (src, dst)))
         if clear_hops:
             problems.append(f"{plural(clear_hops, 'clear hop')} of protected traffic on untrusted links")
 
@@ -242,7 +243,8 @@ def _clear_hop(net: Network, src: str, dst: str, bad_links: set[str], context: C
     return None
 
 
-def _clear_hop_evidence(net: Network, t, index: int, link: Link, dom: str, context: Context) -> Evidence:
+def _clear_hop_evidence(net: Network, t, index: int, link: Link, dom: str, context: Context,
+                        ends: tuple[str, str]) -> Evidence:
     hop = t.hops[index]
     h = hop.header
     clear_tunnel = h.tunnel if h is not None and h.inner is not None else None
@@ -261,6 +263,6 @@ def _clear_hop_evidence(net: Network, t, index: int, link: Link, dom: str, conte
         kind="clear_hop",
         summary=(f"a packet of {describe_domain(net, dom)} from {t.src} to {t.dst} ({readable}) leaves {hop.node} "
                  f"over {link.medium} link {link.name} readable, {how}"),
-        data=data, marks=marks)
+        data=data, marks=marks, subjects=tuple(dict.fromkeys(ends)))
 
 

@@ -1,30 +1,54 @@
-"""Running a check: every rule of the chosen policies on the plan, phase by phase.
+"""Running a check: every rule of the chosen policies on the plan, phase by phase, waivers applied.
 
-    >>> runs = check_plan(net, policies, phase="all")       # doctest: +SKIP
+    >>> runs = check_plan(net, select_policies(net), phase="all")   # doctest: +SKIP
     >>> [r.rule.id for run in runs for r in run.results if r.failed_]
 
 A *run* is one network state (the whole plan, or the plan as built up to one
 phase) with the result of every rule on it. ``phase=None`` checks the whole
 plan; a phase name checks the plan as built up to that phase; ``"all"``
 checks every phase on its own, so no intermediate rollout state escapes.
+
+Before any rule runs, :func:`prepare_check` checks the setup against the
+plan and raises a :class:`~policies.errors.PolicyError` with every problem:
+each domain selector of each rule must mean something in this plan
+(:func:`policies.selectors.plan_selector_problem`), each waiver must name a
+rule being checked and select nodes (:func:`policies.waivers.resolve_waivers`).
+After a rule is evaluated its waivers are applied
+(:func:`policies.waivers.apply_waivers`).
 """
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 from typing import Iterable
 
-from topology.errors import GovnetError
-from topology.model import Network
+from topology.errors import GovnetError, PlanIssue
+from topology.model import DeclinedPolicy, Network, Waiver
+from topology.yaml_source import mark_for
 
 from . import kinds  # noqa: F401  (registers every rule kind)
-from .loader import Policy, rules_of
+from .errors import PolicyError
+from .loader import Policy, PolicySelection, RequiredPack, rules_of, with_required_packs
 from .model import SEVERITIES, PolicyRule, RuleResult
-from .registry import RULE_KINDS, Context
+from .registry import RULE_KINDS, RULE_PARAMS, Context
+from .selectors import plan_selector_problem, selector_values
+from .waivers import ScopedWaiver, apply_waivers, resolve_waivers, today
 
 
 class UnknownPhase(GovnetError):
     """The plan has no phase of that name."""
+
+
+@dataclass(frozen=True)
+class CheckSetup:
+    """What a check runs, checked against the plan: the rules, the waivers of those rules, the day."""
+
+    selection: PolicySelection
+    rules: tuple[PolicyRule, ...]
+    waivers: tuple[ScopedWaiver, ...]
+    unused_waivers: tuple[Waiver, ...]
+    today: datetime.date
 
 
 @dataclass(frozen=True)
@@ -34,10 +58,17 @@ class CheckRun:
     phase: str | None  # None: the whole plan
     policies: tuple[str, ...]
     results: tuple[RuleResult, ...]
+    added: tuple[RequiredPack, ...] = ()  # packs the law added
+    declined: tuple[DeclinedPolicy, ...] = ()  # packs the plan does not take
+    unused_waivers: tuple[Waiver, ...] = ()  # waivers of rules not checked (rules from the command line)
 
     @property
     def failed(self) -> list[RuleResult]:
+        """Failures no waiver covers."""
         return [r for r in self.results if r.failed_]
+
+    def with_status(self, status: str) -> list[RuleResult]:
+        return [r for r in self.results if r.status == status]
 
 
 def evaluate_rule(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
@@ -45,6 +76,11 @@ def evaluate_rule(net: Network, rule: PolicyRule, context: Context) -> RuleResul
     if evaluator is None:
         raise GovnetError(f"rule {rule.id}: no rule kind '{rule.kind}' is registered")
     return evaluator(net, rule, context)
+
+
+def judge(net: Network, rule: PolicyRule, context: Context, setup: CheckSetup) -> RuleResult:
+    """The rule's result on ``net`` with the waivers of the check applied."""
+    return apply_waivers(evaluate_rule(net, rule, context), setup.waivers, setup.today)
 
 
 def phase_views(net: Network, phase: str | None) -> list[tuple[str | None, Network]]:
@@ -59,26 +95,66 @@ def phase_views(net: Network, phase: str | None) -> list[tuple[str | None, Netwo
     return [(phase, net.at_phase(phase))]
 
 
-def check_network(net: Network, rules: Iterable[PolicyRule], pcap_dir: str | None = None) -> list[RuleResult]:
-    """Evaluate ``rules`` on one network state, sharing one cache between them."""
+def selector_issues(net: Network, rules: Iterable[PolicyRule]) -> list[PlanIssue]:
+    """Every domain selector of ``rules`` that cannot mean anything in ``net``, at its place in the policy file."""
+    issues = []
+    for rule in rules:
+        model = RULE_PARAMS.get(rule.kind)
+        if model is None:
+            continue
+        for path, text in selector_values(model.model_validate(rule.params)):
+            problem = plan_selector_problem(net, text)
+            if problem is None:
+                continue
+            where = mark_for(rule.param_marks, path) if rule.param_marks else rule.mark
+            message, hint = problem
+            issues.append(PlanIssue(where or net.mark, f"rule {rule.id}: {message} (selector '{text}')", hint))
+    return issues
+
+
+def prepare_check(net: Network, policies: PolicySelection | list[Policy],
+                  on: datetime.date | None = None) -> CheckSetup:
+    """The checked setup of a check of ``net``; raises PolicyError with every problem found.
+
+    A plain list of policies is taken as chosen by the caller (as ``--policy``
+    is), with the packs the law requires added.
+    """
+    selection = policies if isinstance(policies, PolicySelection) else with_required_packs(net, list(policies))
+    rules = rules_of(selection.policies)
+    issues = selector_issues(net, rules)
+    waivers, unused, waiver_problems = resolve_waivers(net, [r.id for r in rules], selection.from_plan)
+    issues += waiver_problems
+    if issues:
+        raise PolicyError(issues)
+    return CheckSetup(selection, tuple(rules), tuple(waivers), tuple(unused), on or today())
+
+
+def check_network(net: Network, rules: Iterable[PolicyRule], pcap_dir: str | None = None,
+                  setup: CheckSetup | None = None) -> list[RuleResult]:
+    """Evaluate ``rules`` on one network state, sharing one cache between them (waivers of ``setup`` applied)."""
     context = Context(pcap_dir=pcap_dir)
-    return [evaluate_rule(net, rule, context) for rule in rules]
+    if setup is None:
+        return [evaluate_rule(net, rule, context) for rule in rules]
+    return [judge(net, rule, context, setup) for rule in rules]
 
 
-def check_plan(net: Network, policies: list[Policy], phase: str | None = None,
-               pcap_dir: str | None = None) -> list[CheckRun]:
-    rules = rules_of(policies)
-    names = tuple(p.source for p in policies)
+def check_plan(net: Network, policies: PolicySelection | list[Policy], phase: str | None = None,
+               pcap_dir: str | None = None, on: datetime.date | None = None) -> list[CheckRun]:
+    """Check ``net`` phase by phase (see the module docstring); ``on``: the day waivers are judged on."""
+    setup = prepare_check(net, policies, on)
+    names = setup.selection.names
     runs = []
     for phase_name, view in phase_views(net, phase):
         sub = None
         if pcap_dir is not None and phase_name is not None:
             sub = f"{pcap_dir}/{phase_name}"
-        runs.append(CheckRun(net.file, net.name, phase_name, names, tuple(check_network(view, rules, sub or pcap_dir))))
+        results = tuple(check_network(view, setup.rules, sub or pcap_dir, setup))
+        runs.append(CheckRun(net.file, net.name, phase_name, names, results, setup.selection.added,
+                             setup.selection.declined, setup.unused_waivers))
     return runs
 
 
 def blocking(results: Iterable[RuleResult], fail_on: str) -> list[RuleResult]:
-    """Failed results at or above severity ``fail_on``."""
+    """Failed results (not waived) at or above severity ``fail_on``."""
     floor = SEVERITIES.index(fail_on)
     return [r for r in results if r.failed_ and r.rule.severity_rank() >= floor]

@@ -64,7 +64,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     a = assignment_of(net, context)
     delays = flow_delays(net, p.kinds, p.queueing)
     if not delays:
-        return RuleResult.passed(rule, f"no {'/'.join(p.kinds)} flows in the plan: not applicable")
+        return RuleResult.not_applicable(rule, f"the plan has no {'/'.join(p.kinds)} flows")
     bad: list[tuple[float, int, float]] = []
     skipped: list[int] = []
     worst = 0.0
@@ -99,6 +99,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
             {"service": d.service, "src": d.src, "dst": d.dst, "delay_s": None if math.isinf(delay) else round(delay, 9),
              "limit_s": limit, "links": links, "saturated": sorted(set(saturated))},
             tuple(net.links[l].mark for l in links[:10]) + ((d.mark,) if d.mark else ()),
+            subjects=tuple(dict.fromkeys((d.src, d.dst))),
         ))
     names = cap_list([f"{a.demands[i].src} -> {a.demands[i].dst}" for _, i, _ in bad], 3)
     return RuleResult.failed(rule, f"{plural(len(bad), 'flow')} over the one-way delay limit: {names}{note}", evidence)

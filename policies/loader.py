@@ -22,6 +22,14 @@ Built-in packs are policy files shipped in ``policies/packs``; a name without
 a path separator and without a ``.yaml``/``.yml`` suffix names a pack,
 anything else a file (relative to the plan's folder when the plan names it,
 to the working directory when the command line does).
+
+Which policies a check runs is decided here, once (:func:`select_policies`):
+the plan's own ``policies:`` or the command line's ``--policy`` names, plus
+the packs the law requires whatever either says (:func:`required_packs`: a
+plan with a domain cleared above 非涉密 or a node holding classified data is
+always checked with the ``classified`` pack), minus nothing: a plan may list
+under ``declined_policies:`` the built-in packs it does not take and why, but
+may not decline a pack the law requires.
 """
 
 from __future__ import annotations
@@ -36,8 +44,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from topology.errors import Mark, PlanError, PlanIssue
-from topology.model import Network
-from topology.validation import issues_from_validation
+from topology.model import CLASSIFICATION_ORDER, DeclinedPolicy, Network
+from topology.validation import issues_from_validation, suggest
 from topology.yaml_source import mark_for, read_yaml_file
 
 from . import kinds  # noqa: F401  (registers every rule kind)
@@ -46,6 +54,7 @@ from .model import PolicyRule
 from .registry import RULE_KINDS, RULE_PARAMS
 
 PACK_PACKAGE = "policies.packs"
+CLASSIFIED_PACK = "classified"  # the pack 保密法 makes every classified plan pass
 
 
 class RuleFileSpec(BaseModel):
@@ -156,8 +165,11 @@ def load_policy_file(path: str | Path, display: str | None = None, pack: str | N
             except ValidationError as exc:
                 issues.extend(issues_from_validation(exc, marks, shown, model, ("rules", i, "params")))
                 continue
+        prefix = ("rules", i, "params")
+        param_marks = {path[len(prefix):]: mark for path, mark in marks.items() if path[:len(prefix)] == prefix}
         rules.append(PolicyRule(id=r.id, kind=r.kind, severity=r.severity, params=params, clause=r.clause,
-                                description=" ".join(r.description.split()), pack=name, mark=where))
+                                description=" ".join(r.description.split()), pack=name, mark=where,
+                                param_marks=param_marks))
     if issues:
         raise PolicyError(issues)
     return Policy(name=name, source=pack or shown, title=spec.title, rules=tuple(rules), pack=pack is not None)
@@ -186,16 +198,23 @@ def resolve_policies(names: list[str] | tuple[str, ...], base: Path | None = Non
                 out.append(load_policy_file(path, display=shown))
         except PlanError as exc:
             issues.extend(exc.issues)
+    issues += _duplicate_rule_issues(out)
+    if issues:
+        raise PolicyError(issues)
+    return out
+
+
+def _duplicate_rule_issues(policies: list[Policy]) -> list[PlanIssue]:
+    """Rule ids must be unique across the policies of one check."""
+    issues = []
     owners: dict[str, str] = {}
-    for policy in out:
+    for policy in policies:
         for rule in policy.rules:
             if rule.id in owners and owners[rule.id] != policy.source:
                 issues.append(PlanIssue(rule.mark or Mark(policy.source), f"rule id '{rule.id}' is defined both in "
                                         f"{owners[rule.id]} and in {policy.source}", "rename one of them"))
             owners.setdefault(rule.id, policy.source)
-    if issues:
-        raise PolicyError(issues)
-    return out
+    return issues
 
 
 def plan_policies(net: Network) -> list[Policy]:
@@ -223,5 +242,99 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def rules_of(policies: list[Policy]) -> list[PolicyRule]:
+def rules_of(policies: list[Policy] | tuple[Policy, ...]) -> list[PolicyRule]:
     return [r for p in policies for r in p.rules]
+
+
+# -- what a check runs -----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RequiredPack:
+    """A pack the law makes the plan pass, and why."""
+
+    pack: str
+    reasons: tuple[str, ...]
+
+    def __str__(self) -> str:
+        return f"{self.pack} added: {'; '.join(self.reasons)}"
+
+
+@dataclass(frozen=True)
+class PolicySelection:
+    """The policies of one check and how they were chosen.
+
+    ``from_plan``: the plan's own ``policies:`` list (else the command line's);
+    ``added``: packs the law required that neither named; ``declined``: the
+    packs the plan says it does not take.
+    """
+
+    policies: tuple[Policy, ...]
+    added: tuple[RequiredPack, ...] = ()
+    declined: tuple[DeclinedPolicy, ...] = ()
+    from_plan: bool = True
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(p.source for p in self.policies)
+
+
+MAX_REASONS = 5
+
+
+def required_packs(net: Network) -> list[RequiredPack]:
+    """The packs the law requires of ``net``: ``classified`` when a domain is cleared above 非涉密 or a node
+    holds classified data (保密法 第三十一条), with the domains and nodes that require it.
+
+    >>> from topology.model import Domain, Network
+    >>> net = Network("p", None, "p.yaml", {"内网": Domain("内网", "intranet", None, 1, True, None)},
+    ...               {}, {}, {}, {}, {}, {}, {}, (), ())
+    >>> [str(p) for p in required_packs(net)]
+    ['classified added: domain 内网 is cleared for 秘密']
+    """
+    reasons = [f"domain {d.name} is cleared for {d.clearance_label}" for d in net.domains.values() if d.clearance > 0]
+    holders = [n for n in net.nodes.values() if n.classification > 0]
+    reasons += [f"node {n.name} holds {CLASSIFICATION_ORDER[n.classification]} data" for n in holders[:MAX_REASONS]]
+    if len(holders) > MAX_REASONS:
+        reasons.append(f"{len(holders) - MAX_REASONS} more nodes hold classified data")
+    return [RequiredPack(CLASSIFIED_PACK, tuple(reasons))] if reasons else []
+
+
+def select_policies(net: Network, names: list[str] | tuple[str, ...] | None = None) -> PolicySelection:
+    """The policies to check ``net`` with: ``names`` (the command line's, relative to the working directory)
+    or, when None, the plan's own ``policies:``; plus the packs the law requires. Raises PolicyError on
+    every problem: a bad name or file, a declined pack that is unknown, required or also listed."""
+    if names is None:
+        return with_required_packs(net, plan_policies(net), from_plan=True)
+    return with_required_packs(net, resolve_policies(list(names), None), from_plan=False)
+
+
+def with_required_packs(net: Network, policies: list[Policy], from_plan: bool = False) -> PolicySelection:
+    """``policies`` and the packs the law requires of ``net`` that they lack (never twice); raises PolicyError
+    when the plan declines a pack it may not or rule ids clash."""
+    required = required_packs(net)
+    issues = _declined_issues(net, required, from_plan)
+    taken = {p.name for p in policies if p.pack}
+    added = tuple(r for r in required if r.pack not in taken)
+    chosen = [*policies, *(load_pack(r.pack) for r in added)]
+    issues += _duplicate_rule_issues(chosen)
+    if issues:
+        raise PolicyError(issues)
+    return PolicySelection(tuple(chosen), added, tuple(net.declined_policies), from_plan)
+
+
+def _declined_issues(net: Network, required: list[RequiredPack], from_plan: bool) -> list[PlanIssue]:
+    issues = []
+    needed = {r.pack: r for r in required}
+    listed = set(net.policies) if from_plan else set()
+    for d in net.declined_policies:
+        if d.pack not in pack_names():
+            issues.append(PlanIssue(d.mark, f"declined policy '{d.pack}' is not a built-in pack",
+                                    suggest(d.pack, pack_names(), "built-in packs")))
+        elif d.pack in needed:
+            issues.append(PlanIssue(d.mark, f"the plan declines the pack '{d.pack}', which the law requires of it "
+                                    f"({'; '.join(needed[d.pack].reasons)})",
+                                    f"remove '{d.pack}' from declined_policies; it is checked whatever the plan says"))
+        elif d.pack in listed:
+            issues.append(PlanIssue(d.mark, f"the plan both takes and declines the pack '{d.pack}'",
+                                    "remove it from policies: or from declined_policies:"))
+    return issues

@@ -52,7 +52,7 @@ from .evidence import cap_list, evidence_pcap, path_evidence, plural, render_pat
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
-from .selectors import NodeMatch, describe_domain, select_domains
+from .selectors import DomainSelector, NodeMatch, describe_domain, select_domains
 
 DEVICE_ROLES = ["firewall", "one_way_gateway", "vpn_gateway"]
 MAX_EVIDENCE = 20
@@ -83,8 +83,8 @@ class Allow(Params):
 
 
 class LogicalIsolationParams(Params):
-    from_: list[str] = Field(alias="from", min_length=1)
-    to: list[str] = Field(min_length=1)
+    from_: list[DomainSelector] = Field(alias="from", min_length=1)
+    to: list[DomainSelector] = Field(min_length=1)
     allow: list[Allow] = []
     require_device: bool = True
     devices: list[str] = DEVICE_ROLES
@@ -186,7 +186,9 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     scope = (f"{', '.join(describe_domain(net, d) for d in src_domains) or '-'} → "
              f"{', '.join(describe_domain(net, d) for d in dst_domains) or '-'}")
     if not sources or not destinations:
-        return RuleResult.passed(rule, f"not applicable: no nodes on one side ({scope})")
+        lacking = [f"no node in a network matching {', '.join(sels)}"
+                   for sels, side in ((p.from_, sources), (p.to, destinations)) if not side]
+        return RuleResult.not_applicable(rule, "; ".join(lacking) + f" ({scope})")
     evidence: list[Evidence] = []
     unexpected = uncontrolled = 0
     groups: dict[tuple, list[tuple[Any, Any]]] = {}
@@ -260,7 +262,8 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
         reached = cls.dst_node if len(targets) == 1 else f"{len(targets)} nodes ({cap_list(targets, 3)})"
         summary = (f"{cls.src_node} can reach {reached} with packets no allowed service covers, "
                    f"such as {data['class']}; e.g. {_packet_text(packet)}" + (f", {how}" if how else ""))
-        evidence.append(Evidence(kind="packet", summary=summary, data=data, marks=tuple(marks)))
+        evidence.append(Evidence(kind="packet", summary=summary, data=data, marks=tuple(marks),
+                                 subjects=tuple(dict.fromkeys([cls.src_node, *targets]))))
     problems = []
     if uncontrolled:
         problems.append(f"{plural(uncontrolled, 'pair')} of networks joined {scope} without a controlled device")

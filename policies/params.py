@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .selectors import DomainSelector
+
 
 class Params(BaseModel):
     """Unknown keys are errors; values are not coerced (a policy file is written by hand)."""
@@ -14,6 +16,6 @@ class Params(BaseModel):
 class OneWay(Params):
     """A direction in which a declared one-way gateway (网闸 / data diode) may carry data."""
 
-    from_: str = Field(alias="from", description="domain selector of the sending side")
-    to: str = Field(description="domain selector of the receiving side")
+    from_: DomainSelector = Field(alias="from", description="domain selector of the sending side")
+    to: DomainSelector = Field(description="domain selector of the receiving side")
     approved: bool = Field(False, description="accept only gateways marked as approved import devices")

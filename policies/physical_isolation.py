@@ -38,12 +38,12 @@ from .evidence import path_evidence, render_path
 from .model import Evidence, PolicyRule, RuleResult
 from .params import OneWay, Params
 from .registry import Context, params_of, register
-from .selectors import describe_domain, domain_matches, select_domains
+from .selectors import DomainSelector, describe_domain, domain_matches, select_domains
 
 
 class PhysicalIsolationParams(Params):
-    domains: list[str] = Field(min_length=1, description="domain selectors; every pair among them must be isolated")
-    against: list[str] | None = Field(None, description="if given, pairs are one of domains and one of against")
+    domains: list[DomainSelector] = Field(min_length=1, description="domain selectors; every pair among them must be isolated")
+    against: list[DomainSelector] | None = Field(None, description="if given, pairs are one of domains and one of against")
     one_way: list[OneWay] = Field([], description="directions in which declared one-way gateways are accepted")
 
 
@@ -90,7 +90,12 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, PhysicalIsolationParams)
     pairs = domain_pairs(net, p.domains, p.against)
     if not pairs:
-        return RuleResult.passed(rule, "not applicable: the plan has no pair of networks this rule is about")
+        if not select_domains(net, p.domains):
+            why = f"the plan has no network matching {', '.join(p.domains)}"
+        else:
+            why = (f"the plan has no other network matching {', '.join(p.against if p.against is not None else p.domains)}"
+                   " to keep apart from it")
+        return RuleResult.not_applicable(rule, why)
     excused, refused = accepted_gateways(net, p.one_way)
     comps = components(net, context, excused)
     joined = comps.joined_pairs()

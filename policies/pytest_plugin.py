@@ -3,13 +3,16 @@
 Registered through the ``pytest11`` entry point, so in a plans repository
 ``pytest scenarios/`` collects each plan file (``plan.yaml`` or
 ``*.plan.yaml``; more patterns with the ``govnet_plans`` ini option) and
-makes one item per rule of the policies the plan names. A plan with several
+makes one item per rule of the policies the plan names (plus the packs the
+law requires of it, as ``govnet check`` adds them). A plan with several
 phases is checked phase by phase (``--govnet-phase``, default ``all``): items
 are then named ``RULE[phase]``. A failing rule fails its item with the
 message and the evidence (and the plan lines it points at); a failing rule
 below ``--govnet-fail-on`` (default ``high``) is reported as xfail, as the
-command line would not block on it. A plan or policy file that cannot be
-loaded is a collection error with every FILE:LINE:COL problem.
+command line would not block on it. A rule that does not apply to the plan
+is skipped with the reason; a failure the plan's waivers cover is an xfail
+``waived: ...``. A plan, policy file or waiver that cannot be used is a
+collection error with every FILE:LINE:COL problem.
 
     pytest scenarios/ --govnet-phase all -q
 """
@@ -60,8 +63,8 @@ class PlanFile(pytest.File):
     """One plan: its rules, per phase, as items; the plan is loaded once and shared."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        from policies.engine import phase_views
-        from policies.loader import plan_policies, resolve_policies, rules_of
+        from policies.engine import phase_views, prepare_check
+        from policies.loader import select_policies
         from policies.registry import Context
         from topology import load_plan
         from topology.errors import GovnetError, PlanError
@@ -70,16 +73,16 @@ class PlanFile(pytest.File):
         try:
             net = load_plan(self.path)
             names = config.getoption("govnet_policy")
-            policies = resolve_policies(names, None) if names else plan_policies(net)
+            if not names and not net.policies:
+                raise PlanLoadError(f"{self.path}: the plan names no policies (add 'policies: [egov-baseline]')")
+            setup = prepare_check(net, select_policies(net, names or None))
             phase = config.getoption("govnet_phase")
             views = phase_views(net, None if phase == "final" else phase)
         except PlanError as exc:
             raise PlanLoadError("\n".join(i.render() for i in exc.issues)) from None
         except GovnetError as exc:
             raise PlanLoadError(str(exc)) from None
-        if not policies:
-            raise PlanLoadError(f"{self.path}: the plan names no policies (add 'policies: [egov-baseline]')")
-        rules = rules_of(policies)
+        rules = setup.rules
         several = len(views) > 1
         for phase_name, view in views:
             pcap_dir = config.getoption("govnet_pcap_dir")
@@ -88,7 +91,7 @@ class PlanFile(pytest.File):
             context = Context(pcap_dir=pcap_dir)
             for rule in rules:
                 name = f"{rule.id}[{phase_name}]" if several else rule.id
-                yield RuleItem.from_parent(self, name=name, rule=rule, net=view, context=context,
+                yield RuleItem.from_parent(self, name=name, rule=rule, net=view, context=context, check=setup,
                                            phase=phase_name if several else None)
 
     def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:  # type: ignore[override]
@@ -104,20 +107,25 @@ class RuleFailed(Exception):
 
 
 class RuleItem(pytest.Item):
-    def __init__(self, *, rule: PolicyRule, net: Any, context: Any, phase: str | None, **kwargs: Any):
+    def __init__(self, *, rule: PolicyRule, net: Any, context: Any, check: Any, phase: str | None, **kwargs: Any):
         super().__init__(**kwargs)
         self.rule = rule
         self.net = net
         self.context = context
+        self.check = check  # the checked setup: waivers and the day they are judged on
         self.phase = phase
         self.add_marker(pytest.mark.govnet)
         self.user_properties.append(("severity", rule.severity))
         self.user_properties.append(("kind", rule.kind))
 
     def runtest(self) -> None:
-        from policies.engine import evaluate_rule
+        from policies.engine import judge
 
-        result = evaluate_rule(self.net, self.rule, self.context)
+        result = judge(self.net, self.rule, self.context, self.check)
+        if result.not_applicable_:
+            pytest.skip(f"{self.rule.id} not applicable: {result.message}")
+        if result.waived_:
+            pytest.xfail(f"waived: {result.message}")
         if not result.failed_:
             return
         floor = SEVERITIES.index(self.config.getoption("govnet_fail_on"))

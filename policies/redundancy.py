@@ -25,7 +25,8 @@ pair drawn from ``pairs``), with traffic rerouted as the simulator forwards:
 GB/T 22239-2019 8.1.2.1 e) asks for hardware redundancy of lines and key
 network devices [V]; the N-1 criterion is a planning default (POLICY-SOURCES.md).
 Evidence: per failing failure, the lost demands and the overloaded links;
-per key pair, the single points of failure (a minimum cut).
+per key pair, the single points of failure (a minimum cut). A plan with no
+peak demand and no key node is not applicable.
 
 Example (policy file)::
 
@@ -43,6 +44,7 @@ from typing import Literal
 import networkx as nx
 from pydantic import Field
 
+from simulator.failures import Failure
 from simulator.routing import FORWARDING_ROLES
 from topology.model import Network, Node
 
@@ -110,10 +112,20 @@ def disjoint_paths(net: Network, a: str, b: str) -> tuple[int, list[str]]:
     return int(value), cut
 
 
+def failed_elements(net: Network, failure: Failure) -> tuple[str, ...]:
+    """The nodes a failure case is about: the failed nodes and the ends of the failed links."""
+    names = list(failure.nodes) + [n for l in failure.links for n in net.links[l].ends]
+    return tuple(dict.fromkeys(names))
+
+
 @register("redundancy", params=RedundancyParams)
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, RedundancyParams)
     a = assignment_of(net, context)
+    keys = select_nodes(net, p.key)
+    if not a.demands and not keys:
+        return RuleResult.not_applicable(rule, "the plan has no peak demand and no key node "
+                                         f"(matching {', '.join(p.key)})")
     sweep = sweep_of(net, context, p.failures, tuple(p.pairs), "links" in p.elements, "nodes" in p.elements,
                      p.max_utilisation)
     evidence: list[Evidence] = []
@@ -132,7 +144,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                                              f"({cap_list(names, 3)})",
                                  {"failure": failure.label, "lost": [{"demand": n, "share": round(s, 9)}
                                                                       for n, (_, s) in zip(names, lost)][:50]},
-                                 marks))
+                                 marks, failed_elements(net, failure)))
     if lost_cases:
         problems.append(f"{plural(len(lost_cases), 'failure')} cut demands off"
                         + ("" if strict else " that still had a physical path"))
@@ -145,13 +157,12 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
             "failure", f"after {failure.label}: {direction_label(net, worst_key)} at {worst_u:.0%}",
             {"failure": failure.label, "overloaded": [{"link": k[0], "direction": direction_label(net, k),
                                                          "utilisation": round(u, 6)} for k, u in sweep.overloads[case]]},
-            (net.links[worst_key[0]].mark,)))
+            (net.links[worst_key[0]].mark,), failed_elements(net, failure)))
     if over_cases:
         problems.append(f"{plural(len(over_cases), 'failure')} push a link above {p.max_utilisation:.0%}")
     # directions above the limit without any failure are the capacity rule's finding, not this one's
     intact_over = [k for k, v in a.load.items() if v / net.links[k[0]].bandwidth > p.max_utilisation]
     # 3. key nodes
-    keys = select_nodes(net, p.key)
     partners = select_nodes(net, p.key_to) if p.key_to else []
     if not p.key_to:
         if len(keys) >= 2:
@@ -173,7 +184,8 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                     evidence.append(Evidence(
                         "node", f"key node {k} has {count} disjoint path{'s' if count != 1 else ''} to {t}"
                                 + (f"; single point of failure: {cap_list(cut, 3)}" if cut else ""),
-                        {"node": k, "to": t, "disjoint_paths": count, "cut": cut}, (net.nodes[k].mark,) + marks))
+                        {"node": k, "to": t, "disjoint_paths": count, "cut": cut}, (net.nodes[k].mark,) + marks,
+                        tuple(dict.fromkeys((k, t)))))
     if weak:
         problems.append(f"{plural(weak, 'key pair')} without two disjoint paths")
     cases = len(sweep.failures)

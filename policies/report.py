@@ -2,15 +2,26 @@
 
 Every writer is deterministic: the same runs give byte-identical output (no
 clocks, no host names, stable ordering), so reports can be committed and
-diffed.
+diffed. Every writer keeps the four statuses apart (pass, fail, not
+applicable, waived), says which packs the law added and why, which packs the
+plan declines, and each waiver: rule, scope, reason, approver, document,
+expiry and the findings it covers.
 
-- **text**: one line per rule, failures first (most severe first), each
-  followed by its evidence in plain words and the plan line it points at;
-- **json**: ``summary`` (``passed``, ``failed``) and ``results``, each with
-  ``rule``, ``kind``, ``severity``, ``status``, ``message``, ``evidence``;
-- **junit**: one test case per rule (and phase), failures with the evidence;
+- **text**: one line per rule, failures first (most severe first), then
+  waived failures, passes, and rules that did not apply (``n/a``); each
+  failure followed by its evidence in plain words and the plan line it points
+  at; a summary line counting each status apart, with why each rule did not
+  apply;
+- **json**: ``summary`` (``passed``, ``failed``, ``not_applicable``,
+  ``waived``, ``blocking``) and ``results``, each with ``rule``, ``kind``,
+  ``severity``, ``status``, ``message``, ``evidence`` and ``waivers``;
+- **junit**: one test case per rule (and phase), failures with the evidence,
+  rules that did not apply and waived failures as ``<skipped>`` (types
+  ``not_applicable`` and ``waived``, as pytest reports an xfail);
 - **sarif** (2.1.0): one result per piece of evidence, located at the YAML
-  file and line of the offending node or link, so review tools annotate it.
+  file and line of the offending node or link, so review tools annotate it;
+  waived findings carry an accepted external suppression with the reason, a
+  rule that did not apply is a ``notApplicable`` result of level ``none``.
 """
 
 from __future__ import annotations
@@ -22,20 +33,24 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from topology.errors import Mark
+from topology.model import Waiver
 
 from .engine import CheckRun, blocking
-from .model import Evidence, RuleResult
+from .model import Evidence, RuleResult, WaiverUse
+from .waivers import waiver_text
 
 TOOL_URI = "https://github.com/govnet/govnet"
 SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+STATUS_RANK = {"fail": 0, "waived": 1, "pass": 2, "not_applicable": 3}
+TEXT_TAG = {"fail": "FAIL", "waived": "waived", "pass": "pass", "not_applicable": "n/a "}
 
 
 def _status_order(result: RuleResult, index: int) -> tuple:
-    return (0 if result.failed_ else 1, -result.rule.severity_rank(), index)
+    return (STATUS_RANK.get(result.status, 0), -result.rule.severity_rank(), index)
 
 
 def ordered(results: tuple[RuleResult, ...] | list[RuleResult]) -> list[RuleResult]:
-    """Failures first, most severe first; otherwise the policy order."""
+    """Failures first, then waived failures, passes and rules that did not apply; most severe first."""
     return [r for _, r in sorted(enumerate(results), key=lambda p: _status_order(p[1], p[0]))]
 
 
@@ -52,34 +67,71 @@ def display_path(file: str) -> str:
     return file if rel.startswith("..") else rel
 
 
+def counts(runs: list[CheckRun]) -> dict[str, int]:
+    """How many rule checks of the runs have each status."""
+    out = {status: 0 for status in STATUS_RANK}
+    for run in runs:
+        for result in run.results:
+            out[result.status] = out.get(result.status, 0) + 1
+    return out
+
+
+def not_applicable_reasons(runs: list[CheckRun]) -> list[str]:
+    """``RULE: why`` for every rule that did not apply, once per distinct reason, in check order."""
+    return list(dict.fromkeys(f"{r.rule.id}: {r.message}" for run in runs for r in run.results if r.not_applicable_))
+
+
+def waiver_line(use: WaiverUse, result: RuleResult) -> str:
+    """One waiver met by a result: what it says, which findings it covers, whether it expired."""
+    w = use.waiver
+    which = (f"covers finding{'s' if len(use.covers) != 1 else ''} {', '.join(str(i + 1) for i in use.covers)} "
+             f"of {len(result.evidence)}") if result.evidence else "covers the finding"
+    state = f"expired on {w.expires.isoformat()}, does not waive" if use.expired else "applied"
+    return f"waiver of {w.rule} {state}: {waiver_text(w)}; {which} (at {_where(w.mark)})"
+
+
+def _covered(result: RuleResult) -> set[int]:
+    return {i for u in result.waivers if not u.expired for i in u.covers}
+
+
 # -- text ------------------------------------------------------------------------
 
+def _header_lines(runs: list[CheckRun]) -> list[str]:
+    if not runs:
+        return []
+    first = runs[0]
+    lines = [f"govnet check: {first.name} ({display_path(first.plan)}); policies: {', '.join(first.policies)}"]
+    lines += [str(added) for added in first.added]
+    lines += [f"declined: {d.pack} ({d.reason}) (at {_where(d.mark)})" for d in first.declined]
+    lines += [f"unused waiver: {w.rule} is not among the rules checked; {waiver_text(w)} (at {_where(w.mark)})"
+              for w in first.unused_waivers]
+    return lines
+
+
 def to_text(runs: list[CheckRun], fail_on: str = "high") -> str:
-    lines: list[str] = []
-    if runs:
-        first = runs[0]
-        lines.append(f"govnet check: {first.name} ({display_path(first.plan)}); policies: {', '.join(first.policies)}")
-    total_failed = total_passed = 0
+    lines = _header_lines(runs)
     for run in runs:
         if run.phase is not None:
             lines.append(f"phase {run.phase}:")
         indent = "  " if run.phase is not None else ""
         for result in ordered(run.results):
             rule = result.rule
-            tag = "FAIL" if result.failed_ else "pass"
-            lines.append(f"{indent}{tag} [{rule.severity}] {rule.id} ({rule.kind}): {result.message}")
-            if result.failed_ or result.evidence:
-                for ev in result.evidence:
-                    at = f" (at {_where(ev.marks[0])})" if ev.marks else ""
-                    lines.append(f"{indent}    - {ev.summary}{at}")
-                if result.failed_ and rule.clause:
-                    lines.append(f"{indent}    rule: {rule.description or rule.id} [{rule.clause}]")
-        failed = len(run.failed)
-        total_failed += failed
-        total_passed += len(run.results) - failed
+            lines.append(f"{indent}{TEXT_TAG.get(result.status, result.status)} [{rule.severity}] {rule.id} "
+                         f"({rule.kind}): {result.message}")
+            covered = _covered(result)
+            for i, ev in enumerate(result.evidence):
+                at = f" (at {_where(ev.marks[0])})" if ev.marks else ""
+                lines.append(f"{indent}    - {ev.summary}{at}{' [waived]' if i in covered else ''}")
+            for use in result.waivers:
+                lines.append(f"{indent}    {waiver_line(use, result)}")
+            if result.status in ("fail", "waived") and rule.clause:
+                lines.append(f"{indent}    rule: {rule.description or rule.id} [{rule.clause}]")
+    n = counts(runs)
     block = sum(len(blocking(run.results, fail_on)) for run in runs)
-    lines.append(f"{total_passed + total_failed} rule checks: {total_failed} failed "
-                 f"({block} at or above {fail_on}), {total_passed} passed")
+    reasons = not_applicable_reasons(runs)
+    why = f" ({'; '.join(reasons)})" if reasons else ""
+    lines.append(f"{sum(n.values())} rule checks: {n['fail']} failed ({block} at or above {fail_on}), "
+                 f"{n['pass']} passed, {n['not_applicable']} not applicable{why}, {n['waived']} waived")
     return "\n".join(lines) + "\n"
 
 
@@ -90,8 +142,18 @@ def _mark_json(mark: Mark) -> dict[str, Any]:
 
 
 def evidence_json(ev: Evidence) -> dict[str, Any]:
-    return {"kind": ev.kind, "summary": ev.summary, "data": _plain(ev.data),
+    return {"kind": ev.kind, "summary": ev.summary, "data": _plain(ev.data), "subjects": list(ev.subjects),
             "locations": [_mark_json(m) for m in ev.marks]}
+
+
+def waiver_json(w: Waiver) -> dict[str, Any]:
+    return {"rule": w.rule, "scope": w.scope, "reason": w.reason, "approver": w.approver, "document": w.document,
+            "expires": w.expires.isoformat(), "location": _mark_json(w.mark)}
+
+
+def waiver_use_json(use: WaiverUse, result: RuleResult) -> dict[str, Any]:
+    return {**waiver_json(use.waiver), "expired": use.expired, "covers": [i + 1 for i in use.covers],
+            "findings": [result.evidence[i].summary for i in use.covers]}
 
 
 def result_json(result: RuleResult, phase: str | None) -> dict[str, Any]:
@@ -103,6 +165,7 @@ def result_json(result: RuleResult, phase: str | None) -> dict[str, Any]:
         "status": result.status,
         "message": result.message,
         "evidence": [evidence_json(e) for e in result.evidence],
+        "waivers": [waiver_use_json(u, result) for u in result.waivers],
         "clause": rule.clause,
         "description": rule.description,
         "policy": rule.pack,
@@ -114,16 +177,21 @@ def result_json(result: RuleResult, phase: str | None) -> dict[str, Any]:
 
 def to_json_data(runs: list[CheckRun], fail_on: str = "high") -> dict[str, Any]:
     results = [result_json(r, run.phase) for run in runs for r in run.results]
-    failed = sum(1 for r in results if r["status"] == "fail")
+    n = counts(runs)
     first = runs[0] if runs else None
     return {
         "plan": display_path(first.plan) if first else None,
         "name": first.name if first else None,
         "policies": list(first.policies) if first else [],
+        "added_policies": [{"pack": a.pack, "reasons": list(a.reasons)} for a in first.added] if first else [],
+        "declined_policies": [{"pack": d.pack, "reason": d.reason, "location": _mark_json(d.mark)}
+                              for d in first.declined] if first else [],
+        "unused_waivers": [waiver_json(w) for w in first.unused_waivers] if first else [],
         "phases": [run.phase for run in runs] if any(run.phase is not None for run in runs) else None,
         "fail_on": fail_on,
-        "summary": {"passed": len(results) - failed, "failed": failed,
-                    "blocking": sum(len(blocking(run.results, fail_on)) for run in runs)},
+        "summary": {"passed": n["pass"], "failed": n["fail"], "not_applicable": n["not_applicable"],
+                    "waived": n["waived"], "blocking": sum(len(blocking(run.results, fail_on)) for run in runs)},
+        "not_applicable": not_applicable_reasons(runs),
         "results": results,
     }
 
@@ -152,40 +220,65 @@ def _plain(value: Any) -> Any:
 # -- junit -----------------------------------------------------------------------
 
 def failure_text(result: RuleResult) -> str:
+    """The message, each piece of evidence with the plan line it points at, the waivers met, the rule."""
     lines = [result.message]
-    for ev in result.evidence:
+    covered = _covered(result)
+    for i, ev in enumerate(result.evidence):
         at = f" (at {_where(ev.marks[0])})" if ev.marks else ""
-        lines.append(f"- {ev.summary}{at}")
+        lines.append(f"- {ev.summary}{at}{' [waived]' if i in covered else ''}")
+    lines += [waiver_line(use, result) for use in result.waivers]
     if result.rule.clause:
         lines.append(f"rule: {result.rule.description or result.rule.id} [{result.rule.clause}]")
     return "\n".join(lines)
 
 
+def _junit_properties(parent: ET.Element, run: CheckRun) -> None:
+    props = ET.SubElement(parent, "properties")
+    ET.SubElement(props, "property", name="policies", value=", ".join(run.policies))
+    for added in run.added:
+        ET.SubElement(props, "property", name="added_policy", value=str(added))
+    for d in run.declined:
+        ET.SubElement(props, "property", name="declined_policy", value=f"{d.pack}: {d.reason}")
+    for w in run.unused_waivers:
+        ET.SubElement(props, "property", name="unused_waiver",
+                      value=f"{w.rule} is not among the rules checked; {waiver_text(w)}")
+
+
 def to_junit(runs: list[CheckRun], fail_on: str = "high") -> str:
     suites = ET.Element("testsuites", name="govnet check")
-    total = failures = 0
+    total = failures = skipped = 0
     for run in runs:
         name = run.name + (f" [{run.phase}]" if run.phase else "")
         failed = run.failed
+        not_judged = [r for r in run.results if r.not_applicable_ or r.waived_]
         suite = ET.SubElement(suites, "testsuite", name=name, tests=str(len(run.results)),
-                              failures=str(len(failed)), errors="0", skipped="0")
+                              failures=str(len(failed)), errors="0", skipped=str(len(not_judged)))
+        _junit_properties(suite, run)
         total += len(run.results)
         failures += len(failed)
+        skipped += len(not_judged)
         for result in run.results:
             case = ET.SubElement(suite, "testcase", classname=display_path(run.plan),
                                  name=result.rule.id + (f"[{run.phase}]" if run.phase else ""))
             case.set("file", display_path(run.plan))
-            if result.failed_:
+            if result.failed_ or result.waived_:
                 first = next((e.marks[0] for e in result.evidence if e.marks), None)
                 if first is not None:
                     case.set("line", str(first.line))
+            if result.failed_:
                 node = ET.SubElement(case, "failure", message=result.message, type=result.rule.severity)
                 node.text = failure_text(result)
+            elif result.waived_:
+                node = ET.SubElement(case, "skipped", message=f"waived: {result.message}", type="waived")
+                node.text = failure_text(result)
+            elif result.not_applicable_:
+                ET.SubElement(case, "skipped", message=result.message, type="not_applicable")
             else:
                 out = ET.SubElement(case, "system-out")
                 out.text = result.message
     suites.set("tests", str(total))
     suites.set("failures", str(failures))
+    suites.set("skipped", str(skipped))
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
 
@@ -211,11 +304,17 @@ def _location(mark: Mark, message: str | None = None, index: int | None = None) 
     return loc
 
 
+def _suppression(w: Waiver) -> dict[str, Any]:
+    return {"kind": "external", "status": "accepted", "justification": w.reason,
+            "properties": {"rule": w.rule, "scope": w.scope, "approver": w.approver, "document": w.document,
+                           "expires": w.expires.isoformat(), "location": _where(w.mark)}}
+
+
 def to_sarif(runs: list[CheckRun], fail_on: str = "high", version: str = "0") -> str:
     rules: dict[str, dict[str, Any]] = {}
     order: list[str] = []
     results: list[dict[str, Any]] = []
-    seen: set[tuple] = set()
+    seen: set[tuple[object, ...]] = set()
     for run in runs:
         for result in run.results:
             rule = result.rule
@@ -230,11 +329,26 @@ def to_sarif(runs: list[CheckRun], fail_on: str = "high", version: str = "0") ->
                     "properties": {"severity": rule.severity, "clause": rule.clause, "kind": rule.kind,
                                    "policy": rule.pack or ""},
                 }
-            if not result.failed_:
-                continue
             phase = f" (phase {run.phase})" if run.phase else ""
+            if result.not_applicable_:
+                key: tuple[object, ...] = (rule.id, "notApplicable", result.message)
+                if key not in seen:
+                    seen.add(key)
+                    plan = Mark(run.plan, 1, 1)
+                    results.append({
+                        "ruleId": rule.id,
+                        "kind": "notApplicable",
+                        "level": "none",
+                        "message": {"text": f"{rule.id} does not apply{phase}: {result.message}"},
+                        "locations": [_location(plan)],
+                        "partialFingerprints": {"govnet/v1": f"{rule.id}:{_uri(plan.file)}:notApplicable"},
+                        "properties": {"severity": rule.severity, "status": result.status},
+                    })
+                continue
+            if not (result.failed_ or result.waived_):
+                continue
             items = list(result.evidence) or [Evidence("rule", result.message, {}, ())]
-            for ev in items:
+            for index, ev in enumerate(items):
                 marks = ev.marks or (Mark(run.plan, 1, 1),)
                 text = f"{rule.id}: {ev.summary}{phase}"
                 key = (rule.id, marks[0], ev.summary)
@@ -247,14 +361,27 @@ def to_sarif(runs: list[CheckRun], fail_on: str = "high", version: str = "0") ->
                     "message": {"text": f"{text}. {result.message}"},
                     "locations": [_location(marks[0])],
                     "partialFingerprints": {"govnet/v1": f"{rule.id}:{_uri(marks[0].file)}:{marks[0].line}:{ev.kind}"},
-                    "properties": {"severity": rule.severity, "evidenceKind": ev.kind},
+                    "properties": {"severity": rule.severity, "evidenceKind": ev.kind, "status": result.status},
                 }
                 related = [_location(m, None, i + 1) for i, m in enumerate(marks[1:])]
                 if related:
                     entry["relatedLocations"] = related
+                accepted = [u.waiver for u in result.waivers
+                            if not u.expired and (index in u.covers or not result.evidence)]
+                if accepted:
+                    entry["suppressions"] = [_suppression(w) for w in accepted]
                 results.append(entry)
     for entry in results:
         entry["ruleIndex"] = order.index(entry["ruleId"])
+    first = runs[0] if runs else None
+    properties = {
+        "policies": list(first.policies) if first else [],
+        "addedPolicies": [{"pack": a.pack, "reasons": list(a.reasons)} for a in first.added] if first else [],
+        "declinedPolicies": [{"pack": d.pack, "reason": d.reason} for d in first.declined] if first else [],
+        "unusedWaivers": [{"rule": w.rule, "scope": w.scope, "reason": w.reason, "approver": w.approver,
+                           "document": w.document, "expires": w.expires.isoformat()}
+                          for w in first.unused_waivers] if first else [],
+    }
     sarif = {
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
         "version": "2.1.0",
@@ -263,6 +390,7 @@ def to_sarif(runs: list[CheckRun], fail_on: str = "high", version: str = "0") ->
                                 "rules": [rules[i] for i in order]}},
             "columnKind": "unicodeCodePoints",
             "results": results,
+            "properties": properties,
         }],
     }
     return json.dumps(sarif, ensure_ascii=False, indent=2) + "\n"

@@ -33,11 +33,11 @@ from .evidence import link_evidence, plural
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
-from .selectors import select_domains
+from .selectors import DomainSelector, select_domains
 
 
 class UnifiedChannelParams(Params):
-    domains: list[str] = ["trusted"]
+    domains: list[DomainSelector] = ["trusted"]
     unit_roles: list[str] = ["host"]
     lateral_roles: list[str] = []
 
@@ -77,5 +77,5 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     if evidence:
         return RuleResult.failed(rule, f"{plural(len(evidence), 'link')} outside the unified network channel", evidence)
     if not checked:
-        return RuleResult.passed(rule, "not applicable: no link inside the checked networks")
+        return RuleResult.not_applicable(rule, f"no link joins two nodes of one network matching {', '.join(p.domains)}")
     return RuleResult.passed(rule, f"all {plural(checked, 'link')} inside the networks follow the unified channel")

@@ -40,7 +40,7 @@ from .evidence import plural
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
-from .selectors import select_domains
+from .selectors import DomainSelector, select_domains
 
 END_ROLES = ("host", "server", "mcu")
 SERVICE_ROLES = ("server", "mcu")
@@ -48,7 +48,7 @@ MAX_EVIDENCE = 20
 
 
 class VrfSeparationParams(Params):
-    domains: list[str] = ["*"]
+    domains: list[DomainSelector] = ["*"]
     shared: list[str] | Literal["auto"] = "auto"
     shared_services: list[str] = []
 
@@ -92,7 +92,8 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     shared = service_vrfs(net, vrfs, members) if p.shared == "auto" else {v for v in vrfs if v in p.shared}
     departments = [v for v in vrfs if v not in shared]
     if len(departments) < 2:
-        return RuleResult.passed(rule, "not applicable: fewer than two department VPNs")
+        return RuleResult.not_applicable(rule, f"fewer than two department VPNs in the networks matching "
+                                         f"{', '.join(p.domains)} ({plural(len(departments), 'department VPN')})")
     evidence: list[Evidence] = []
     problems: list[str] = []
 
@@ -105,7 +106,8 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                     kind="vrf_import",
                     summary=f"department VPN {v} imports the routes of department VPN {imported} directly, "
                     "not through a shared service",
-                    data={"vrf": v, "imports": imported}, marks=(net.vrfs[v].mark,)))
+                    data={"vrf": v, "imports": imported}, marks=(net.vrfs[v].mark,),
+                    subjects=tuple(members.get(v, ()))))
     if bad_imports:
         problems.append(f"{plural(bad_imports, 'route import')} between department VPNs")
 
@@ -136,7 +138,8 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                 summary=f"{cls.src_node} (VPN {a}) reaches {cls.dst_node} (VPN {b}): {cls.space}",
                 data={"src_node": cls.src_node, "dst_node": cls.dst_node, "class": str(cls.space), "packet": rep,
                       "trace": t.to_json() if t is not None else None},
-                marks=(net.nodes[cls.dst_node].mark, net.vrfs[b].mark)))
+                marks=(net.nodes[cls.dst_node].mark, net.vrfs[b].mark),
+                subjects=tuple(dict.fromkeys((cls.src_node, cls.dst_node)))))
     if leaks:
         problems.append(f"{plural(leaks, 'class', 'classes')} of packets leak between department VPNs")
     if problems:

@@ -21,6 +21,7 @@ Example (policy file)::
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable
 from typing import Literal
 
 from topology.model import Network
@@ -29,13 +30,13 @@ from .evidence import plural
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
-from .selectors import describe_domain, select_domains
+from .selectors import DomainSelector, describe_domain, select_domains
 
 MAX_EVIDENCE = 25
 
 
 class ZoneAddressingParams(Params):
-    domains: list[str] = ["trusted"]
+    domains: list[DomainSelector] = ["trusted"]
     vrfs: Literal["exempt", "check"] = "exempt"
 
 
@@ -44,25 +45,30 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, ZoneAddressingParams)
     doms = select_domains(net, p.domains)
     if not doms:
-        return RuleResult.passed(rule, "not applicable: no network to check")
+        return RuleResult.not_applicable(rule, f"the plan has no network matching {', '.join(p.domains)}")
     evidence: list[Evidence] = []
     count = 0
 
-    def report(summary: str, marks, **data) -> None:
+    def report(summary: str, marks, subjects: Iterable[str], **data) -> None:
         nonlocal count
         count += 1
         if len(evidence) < MAX_EVIDENCE:
-            evidence.append(Evidence(kind="address", summary=summary, data=data, marks=tuple(marks)))
+            evidence.append(Evidence(kind="address", summary=summary, data=data, marks=tuple(marks),
+                                     subjects=tuple(subjects)))
+
+    def members(*domains: str) -> list[str]:
+        return [n.name for n in net.nodes.values() if n.domain in domains]
 
     for d in doms:
         if net.domains[d].pool is None:
-            report(f"{describe_domain(net, d)} has no address block of its own", (net.domains[d].mark,), domain=d)
+            report(f"{describe_domain(net, d)} has no address block of its own", (net.domains[d].mark,), members(d),
+                   domain=d)
     pools = [(net.domains[d].pool, d) for d in net.domains if net.domains[d].pool is not None]
     for i, (p1, d1) in enumerate(pools):
         for p2, d2 in pools[i + 1:]:
             if (d1 in doms or d2 in doms) and p1.overlaps(p2):  # type: ignore[union-attr]
                 report(f"the address blocks of {describe_domain(net, d1)} ({p1}) and {describe_domain(net, d2)} ({p2}) overlap",
-                       (net.domains[d2].mark,), domains=[d1, d2])
+                       (net.domains[d2].mark,), members(d1, d2), domains=[d1, d2])
     wanted = set(doms)
     for node in net.nodes.values():
         if node.domain not in wanted or net.domains[node.domain].pool is None:
@@ -84,7 +90,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
             blocks = [net.domains[d].pool for d in sorted(allowed) if d in net.domains and net.domains[d].pool is not None]
             if not any(prefix.subnet_of(b) for b in blocks):  # type: ignore[union-attr]
                 report(f"{node.name} {what} {prefix} lies outside the address block of "
-                       f"{describe_domain(net, node.domain)} ({pool})", (mark,),
+                       f"{describe_domain(net, node.domain)} ({pool})", (mark,), (node.name,),
                        node=node.name, prefix=str(prefix), pool=str(pool))
     if count:
         more = f"; the first {MAX_EVIDENCE} are shown" if count > MAX_EVIDENCE else ""

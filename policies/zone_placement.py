@@ -32,7 +32,7 @@ from .evidence import path_evidence, plural, render_path
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
-from .selectors import NodeMatch, is_public, select_domains
+from .selectors import DomainSelector, NodeMatch, is_public, select_domains
 
 MAX_EVIDENCE = 25
 
@@ -40,8 +40,8 @@ MAX_EVIDENCE = 25
 class ZonePlacementParams(Params):
     important: list[NodeMatch] = [NodeMatch(role="server")]
     edge_services: list[str] = ["portal"]
-    untrusted: list[str] = ["public"]
-    edge_domains: list[str] = ["kind:dmz"]
+    untrusted: list[DomainSelector] = ["public"]
+    edge_domains: list[DomainSelector] = ["kind:dmz"]
     min_hops: int = Field(3, ge=1, le=64)
 
 
@@ -57,7 +57,9 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                  and not any(s in n.services for s in p.edge_services)]
     outside = [n.name for n in net.nodes.values() if n.domain in untrusted]
     if not important or not outside:
-        return RuleResult.passed(rule, "not applicable: " + ("no important node" if not important else "no untrusted network"))
+        return RuleResult.not_applicable(rule, "the plan has " + (
+            "no important node (a server of a trusted network that is not at the edge)" if not important
+            else f"no untrusted network (matching {', '.join(p.untrusted)})"))
     comps = components(net, context, ())
     pi = physical_index(net, context)
     src = np.array(sorted(pi.index[n] for n in outside), dtype=np.int64)
@@ -77,7 +79,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                 ev = path_evidence(net, names, f"{node.name} is {int(d)} link{'s' if d != 1 else ''} from the untrusted "
                                    f"network (at least {p.min_hops} required): {render_path(net, names)}",
                                    node=node.name, hops=int(d))
-                evidence.append(Evidence(ev.kind, ev.summary, ev.data, (node.mark,) + ev.marks))
+                evidence.append(Evidence(ev.kind, ev.summary, ev.data, (node.mark,) + ev.marks, (node.name,)))
     if close:
         return RuleResult.failed(rule, f"{plural(close, 'important node')} at the network edge, "
                                  f"fewer than {p.min_hops} links from an untrusted network", evidence)

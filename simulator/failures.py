@@ -6,7 +6,11 @@ those links, nodes, the interfaces on them and the tunnels ending on them
 gone); its loads are :func:`simulator.load.assign` of the intact network's
 demands on it, routed by a fresh :class:`~simulator.routing.RoutingState`.
 Demands with an endpoint on a failed node are *orphaned* (gone with the node,
-not counted as lost); a demand is *lost* when it delivers less than before.
+not counted as lost); a demand is *lost* when it delivers less than before,
+and a lost demand is *cut* when the failure leaves no physical way between its
+ends except through controlled devices (firewalls, gateways, tunnel ends) it
+did not cross before: there is then no alternative the plan provides, as in a
+tree-shaped part of the network (:meth:`FailureAnalysis.new_boundaries`).
 
 :meth:`FailureAnalysis.case` computes the same answer without redoing
 everything:
@@ -57,6 +61,7 @@ from .tunnels import behind, tunnel_ends
 
 LOAD_EPSILON = 1e-6  # bit/s: smaller residues of float subtraction are zero
 SHARE_EPSILON = 1e-9
+CONTROLLED_ROLES = frozenset({"firewall", "one_way_gateway", "vpn_gateway"})
 MODES = ("none", "n-1", "n-2")
 
 
@@ -309,6 +314,7 @@ class FailureAnalysis:
         self._base_sides: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
         self._contributions: dict[int, tuple[tuple[Direction, float], ...]] = {}
         self._targets: dict[str, int | None] = {}
+        self._devices: frozenset[str] | None = None
         self.by_tunnel: dict[str, list[int]] = {}
         for i, path in enumerate(self.assignment.paths):  # type: ignore[union-attr]
             for name in path.tunnels:
@@ -424,7 +430,7 @@ class FailureAnalysis:
                 drop = a.paths[i].delivered - path.delivered
                 if drop > SHARE_EPSILON:
                     lost.append((i, drop))
-                    if failure.size > 1 and _disconnected(forwarder.net, d.src, d.dst):
+                    if _disconnected(forwarder.net, d.src, d.dst, self.new_boundaries(i)):
                         cut.append(i)
         changed = []
         for key in delta:  # in a fixed order: demands by index, each demand's edges in DAG order
@@ -494,12 +500,33 @@ class FailureAnalysis:
         keys = sorted(set(a.load) | set(after.load))
         changed = tuple((k, after.load.get(k, 0.0)) for k in keys
                         if abs(after.load.get(k, 0.0) - a.load.get(k, 0.0)) > LOAD_EPSILON)
-        cut = tuple(i for i, _ in lost if _disconnected(derived, a.demands[i].src, a.demands[i].dst))
+        cut = tuple(i for i, _ in lost if _disconnected(derived, a.demands[i].src, a.demands[i].dst,
+                                                          self.new_boundaries(i)))
         return CaseResult(failure, "from-scratch", changed, lost, orphaned, cut)
 
+    def new_boundaries(self, index: int) -> frozenset[str]:
+        """The controlled devices demand ``index`` does not cross in the intact network.
 
-def _disconnected(net: Network, a: str, b: str) -> bool:
-    """Whether no physical path joins ``a`` and ``b`` in ``net`` (breadth-first search)."""
+        A way round a failure through one of them crosses a security boundary
+        the demand never crossed: it is no alternative the plan provides, so a
+        demand that only has such a way left counts as cut off.
+        """
+        fw = self.forwarder
+        assert fw is not None and self.assignment is not None
+        crossed = self.assignment.paths[index].nodes
+        return frozenset(n for n in self._controlled() if n not in crossed)
+
+    def _controlled(self) -> frozenset[str]:
+        if self._devices is None:
+            fw = self.forwarder
+            assert fw is not None
+            self._devices = frozenset(n for n, s in fw.nodes.items() if s.boundary or s.gateway is not None
+                                      or s.tunnel_ends or s.role in CONTROLLED_ROLES)
+        return self._devices
+
+
+def _disconnected(net: Network, a: str, b: str, avoid: frozenset[str] = frozenset()) -> bool:
+    """Whether no physical path joins ``a`` and ``b`` in ``net`` through nodes not in ``avoid`` (breadth first)."""
     if a not in net.nodes or b not in net.nodes:
         return True
     seen = {a}
@@ -511,7 +538,7 @@ def _disconnected(net: Network, a: str, b: str) -> bool:
                 other = link.other(node)
                 if other == b:
                     return False
-                if other not in seen:
+                if other not in seen and other not in avoid:
                     seen.add(other)
                     nxt.append(other)
         frontier = nxt

@@ -2,7 +2,8 @@
 
 Expansion resolves, in this order:
 
-1. phases, domains and the site tree (``children`` and ``generate``);
+1. phases, the plan's own domain kinds, domains (each kind built-in or
+   declared) and the site tree (``children`` and ``generate``);
 2. groups (``inherit``) and templates (``use``), refusing cycles;
 3. templates applied per site (``level_templates`` and a site's own
    ``templates``), with ``{site}``, ``{parent}``, ``{province}``,
@@ -13,7 +14,9 @@ Expansion resolves, in this order:
 6. links: endpoints ``node`` or ``node:ifname``, attributes from the link,
    then ``defaults.link``, then built-in defaults;
 7. the address plan (:mod:`topology.addressing`), tunnels, ACLs, VRFs and
-   traffic flows.
+   traffic flows;
+8. waivers and declined policies, as written (what they name is checked
+   against the rules at check time, in :mod:`policies`).
 
 Every reference is checked and every problem is collected with the mark of the
 YAML that caused it, so one run reports all of them.
@@ -33,7 +36,9 @@ from .model import (
     CLASSIFICATION_ORDER,
     LEVEL_ORDER,
     Acl,
+    DeclinedPolicy,
     Domain,
+    DomainKind,
     Flow,
     Gateway,
     Interface,
@@ -47,9 +52,11 @@ from .model import (
     StaticRoute,
     Tunnel,
     Vrf,
+    Waiver,
     freeze,
 )
-from .schema import LinkAttrs, NodeFields, PlanSpec, SelectorSpec, SiteSpec, TemplateSpec
+from .schema import KNOWN_DOMAIN_KINDS, LinkAttrs, NodeFields, PlanSpec, SelectorSpec, SiteSpec, TemplateSpec
+from .validation import suggest
 from .yaml_source import mark_for
 
 DEFAULT_BANDWIDTH = 1e9
@@ -119,7 +126,7 @@ class _Expander:
         if name is None:
             return 0
         if name not in self.phase_index:
-            self.error(path, f"unknown phase '{name}'", _suggest(name, self.phase_index, "phases"))
+            self.error(path, f"unknown phase '{name}'", suggest(name, self.phase_index, "phases"))
             return 0
         return self.phase_index[name]
 
@@ -151,7 +158,33 @@ class _Expander:
             out.append(Phase(name, index, phase.title, phase.start, phase.end))
         return tuple(out)
 
-    def expand_domains(self) -> dict[str, Domain]:
+    def expand_domain_kinds(self) -> dict[str, DomainKind]:
+        """The plan's own kinds; a built-in kind cannot be declared again."""
+        out = {}
+        for name, spec in self.spec.domain_kinds.items():
+            if name in KNOWN_DOMAIN_KINDS:
+                self.error(("domain_kinds", name), f"'{name}' is a built-in domain kind",
+                           "declare only kinds of your own; a built-in kind needs no declaration")
+                continue
+            out[name] = DomainKind(name, spec.like, spec.title, spec.description, self.mark(("domain_kinds", name)))
+        return out
+
+    def base_kind(self, domain: str, kind: str, kinds: dict[str, DomainKind]) -> str:
+        """The built-in kind whose rules a domain of ``kind`` takes; an unknown kind is an error."""
+        if kind in KNOWN_DOMAIN_KINDS:
+            return kind
+        if kind in kinds:
+            return kinds[kind].like
+        declare = f"domain_kinds: {{{kind}: {{like: <built-in kind>}}}}"
+        hint = suggest(kind, [*KNOWN_DOMAIN_KINDS, *kinds], "domain kinds")
+        if hint.startswith("did you mean"):
+            hint += f" or declare it under {declare}"
+        else:
+            hint = f"built-in kinds: {', '.join(KNOWN_DOMAIN_KINDS)}; declare a kind of your own under {declare}"
+        self.error(("domains", domain, "kind"), f"domain '{domain}' has unknown kind '{kind}'", hint)
+        return kind
+
+    def expand_domains(self, kinds: dict[str, DomainKind]) -> dict[str, Domain]:
         explicit = [(d.pool, name) for name, d in self.spec.domains.items() if d.pool is not None]
         for first, second in find_overlaps(explicit):
             self.error(("domains", second, "pool"), f"the pool of domain '{second}' overlaps the pool of '{first}'",
@@ -164,10 +197,21 @@ class _Expander:
             autos = {}
         out = {}
         for name, d in self.spec.domains.items():
-            trusted = (d.trust or ("untrusted" if d.kind in UNTRUSTED_KINDS else "trusted")) == "trusted"
+            base = self.base_kind(name, d.kind, kinds)
+            trusted = (d.trust or ("untrusted" if base in UNTRUSTED_KINDS else "trusted")) == "trusted"
             out[name] = Domain(name, d.kind, d.title, CLASSIFICATION_ORDER.index(d.clearance), trusted,
-                               d.pool or autos.get(name), d.owner, self.mark(("domains", name)))
+                               d.pool or autos.get(name), d.owner, self.mark(("domains", name)), base)
         return out
+
+    def waivers(self) -> tuple[Waiver, ...]:
+        return tuple(Waiver(w.rule, w.scope.strip(), w.reason.strip(), w.approver.strip(),
+                            w.document.strip() if w.document and w.document.strip() else None, w.expires,
+                            self.mark(("waivers", i)))
+                     for i, w in enumerate(self.spec.waivers))
+
+    def declined_policies(self) -> tuple[DeclinedPolicy, ...]:
+        return tuple(DeclinedPolicy(name, reason.strip(), self.mark(("declined_policies", name)))
+                     for name, reason in self.spec.declined_policies.items())
 
     def expand_sites(self) -> None:
         for name, site in self.spec.sites.items():
@@ -229,7 +273,7 @@ class _Expander:
             for i, parent in enumerate(group.inherit):
                 path = ("groups", name, "inherit", i)
                 if parent not in self.spec.groups:
-                    self.error(path, f"group '{name}' inherits unknown group '{parent}'", _suggest(parent, self.spec.groups, "groups"))
+                    self.error(path, f"group '{name}' inherits unknown group '{parent}'", suggest(parent, self.spec.groups, "groups"))
                 elif parent in stack or parent == name:
                     self.error(path, f"groups inherit in a cycle: {' -> '.join(stack + (name, parent))}", "break the cycle")
                 else:
@@ -249,7 +293,7 @@ class _Expander:
             for i, used in enumerate(self.spec.templates[name].use):
                 path = ("templates", name, "use", i)
                 if used not in self.spec.templates:
-                    self.error(path, f"template '{name}' uses unknown template '{used}'", _suggest(used, self.spec.templates, "templates"))
+                    self.error(path, f"template '{name}' uses unknown template '{used}'", suggest(used, self.spec.templates, "templates"))
                 elif used in stack or used == name:
                     self.error(path, f"templates use each other in a cycle: {' -> '.join(stack + (name, used))}", "break the cycle")
                 else:
@@ -265,7 +309,7 @@ class _Expander:
         for level, names in self.spec.level_templates.items():
             for i, name in enumerate(names):
                 if name not in self.spec.templates:
-                    self.error(("level_templates", level, i), f"unknown template '{name}'", _suggest(name, self.spec.templates, "templates"))
+                    self.error(("level_templates", level, i), f"unknown template '{name}'", suggest(name, self.spec.templates, "templates"))
         for site in self.sites.values():
             wanted = [(t, ("level_templates", site.level, i)) for i, t in enumerate(self.spec.level_templates.get(site.level, []))]
             wanted += self.site_templates.get(site.name, [])
@@ -273,7 +317,7 @@ class _Expander:
             for name, path in wanted:
                 if name not in self.spec.templates:
                     if path[0] != "level_templates":
-                        self.error(path, f"unknown template '{name}'", _suggest(name, self.spec.templates, "templates"))
+                        self.error(path, f"unknown template '{name}'", suggest(name, self.spec.templates, "templates"))
                     continue
                 for tname in self.template_order.get(name, [name]):
                     if tname not in applied:
@@ -381,7 +425,7 @@ class _Expander:
             for i, group in enumerate(draft.groups):
                 if group not in self.spec.groups:
                     self.error(draft.path + ("group",), f"node '{name}' names unknown group '{group}'",
-                               _suggest(group, self.spec.groups, "groups"))
+                               suggest(group, self.spec.groups, "groups"))
                     continue
                 out.update(self.group_fields.get(group, {}))
             out.update({k: v for k, v in draft.fields.items() if not k.startswith("_")})
@@ -395,7 +439,8 @@ class _Expander:
     # -- the model -----------------------------------------------------------
     def build(self) -> Network:
         phases = self.expand_phases()
-        domains = self.expand_domains()
+        kinds = self.expand_domain_kinds()
+        domains = self.expand_domains(kinds)
         self.expand_sites()
         self.resolve_groups()
         self.resolve_templates()
@@ -420,7 +465,8 @@ class _Expander:
             domains=freeze(domains), sites=freeze(dict(self.sites)), nodes=freeze(nodes), links=freeze(links),
             tunnels=freeze(tunnels), acls=freeze(acls), vrfs=freeze(vrfs), services=freeze(services),
             flows=tuple(flows), phases=phases, policies=tuple(self.spec.policies),
-            assumptions=tuple(self.spec.assumptions), mark=self.mark(()),
+            assumptions=tuple(self.spec.assumptions), waivers=self.waivers(),
+            declined_policies=self.declined_policies(), domain_kinds=freeze(kinds), mark=self.mark(()),
         )
 
     def _check_node_refs(self, fields: dict[str, dict[str, Any]], domains: dict[str, Domain]) -> None:
@@ -432,11 +478,11 @@ class _Expander:
             if "domain" not in f:
                 self.error(path, f"node '{name}' has no domain", "set domain: on it, its group or defaults.node")
             elif f["domain"] not in domains:
-                self.error(path + ("domain",), f"node '{name}' is in unknown domain '{f['domain']}'", _suggest(f["domain"], domains, "domains"))
+                self.error(path + ("domain",), f"node '{name}' is in unknown domain '{f['domain']}'", suggest(f["domain"], domains, "domains"))
             if "site" not in f:
                 self.error(path, f"node '{name}' has no site", "set site: on it or define it inside a template applied to a site")
             elif f["site"] not in self.sites:
-                self.error(path + ("site",), f"node '{name}' is at unknown site '{f['site']}'", _suggest(f["site"], self.sites, "sites"))
+                self.error(path + ("site",), f"node '{name}' is at unknown site '{f['site']}'", suggest(f["site"], self.sites, "sites"))
             draft = self.nodes[name]
             if f["role"] == "one_way_gateway" and draft.gateway is None:
                 self.error(path, f"one-way gateway '{name}' does not say its direction",
@@ -444,9 +490,9 @@ class _Expander:
             if draft.gateway is not None:
                 for key, dom in (("from", draft.gateway.from_domain), ("to", draft.gateway.to_domain)):
                     if dom not in domains:
-                        self.error(path + ("gateway", key), f"gateway '{name}' names unknown domain '{dom}'", _suggest(dom, domains, "domains"))
+                        self.error(path + ("gateway", key), f"gateway '{name}' names unknown domain '{dom}'", suggest(dom, domains, "domains"))
             if draft.mcu_parent and draft.mcu_parent not in self.nodes:
-                self.error(path + ("mcu_parent",), f"MCU '{name}' names unknown parent '{draft.mcu_parent}'", _suggest(draft.mcu_parent, self.nodes, "nodes"))
+                self.error(path + ("mcu_parent",), f"MCU '{name}' names unknown parent '{draft.mcu_parent}'", suggest(draft.mcu_parent, self.nodes, "nodes"))
 
     def _allocators(self, domains: dict[str, Domain]) -> dict[str, PoolAllocator]:
         allocators = {name: PoolAllocator(d.pool) for name, d in domains.items() if d.pool is not None}
@@ -483,11 +529,11 @@ class _Expander:
             for key, end in (("a", draft.a), ("b", draft.b)):
                 node, _, ifname = end.partition(":")
                 if node not in self.nodes:
-                    self.error(draft.path + (key,), f"link end '{node}' is not a node", _suggest(node, self.nodes, "nodes"))
+                    self.error(draft.path + (key,), f"link end '{node}' is not a node", suggest(node, self.nodes, "nodes"))
                     break
                 if ifname and self.nodes[node].interfaces and ifname not in self.nodes[node].interfaces:
                     self.error(draft.path + (key,), f"node '{node}' has no interface '{ifname}'",
-                               _suggest(ifname, self.nodes[node].interfaces, "interfaces of " + node))
+                               suggest(ifname, self.nodes[node].interfaces, "interfaces of " + node))
                     break
                 if not ifname:
                     while True:
@@ -516,7 +562,7 @@ class _Expander:
                             self._node_phase(fields, ends[0][0]), self._node_phase(fields, ends[1][0]))
                 pool_domain = attrs.get("domain") or a_fields.get("domain")
                 if attrs.get("domain") and attrs["domain"] not in domains:
-                    self.error(draft.path + ("domain",), f"unknown domain '{attrs['domain']}'", _suggest(attrs["domain"], domains, "domains"))
+                    self.error(draft.path + ("domain",), f"unknown domain '{attrs['domain']}'", suggest(attrs["domain"], domains, "domains"))
                 explicit = [self.nodes[n].interfaces.get(i) for n, i in ends]
                 addresses = [e.address if e is not None else None for e in explicit]
                 subnet = None
@@ -616,7 +662,7 @@ class _Expander:
             return [value]
         node = nodes.get(value)
         if node is None:
-            self.error(path, f"'{value}' is neither an address, a prefix, 'any' nor a node", _suggest(value, nodes, "nodes"))
+            self.error(path, f"'{value}' is neither an address, a prefix, 'any' nor a node", suggest(value, nodes, "nodes"))
             return []
         out = [ipaddress.IPv4Network((int(a.ip), 32)) for a in node.addresses]
         if node.lan is not None:
@@ -647,27 +693,27 @@ class _Expander:
         out = {}
         for name, v in self.spec.vrfs.items():
             if v.domain and v.domain not in domains:
-                self.error(("vrfs", name, "domain"), f"VRF '{name}' is in unknown domain '{v.domain}'", _suggest(v.domain, domains, "domains"))
+                self.error(("vrfs", name, "domain"), f"VRF '{name}' is in unknown domain '{v.domain}'", suggest(v.domain, domains, "domains"))
             for i, imported in enumerate(v.import_):
                 if imported not in self.spec.vrfs:
-                    self.error(("vrfs", name, "import", i), f"VRF '{name}' imports unknown VRF '{imported}'", _suggest(imported, self.spec.vrfs, "vrfs"))
+                    self.error(("vrfs", name, "import", i), f"VRF '{name}' imports unknown VRF '{imported}'", suggest(imported, self.spec.vrfs, "vrfs"))
             out[name] = Vrf(name, v.title, v.domain, tuple(v.import_), self.mark(("vrfs", name)))
         return out
 
     def _check_interface_refs(self, nodes: dict[str, Node], acls: dict, vrfs: dict) -> None:
         for node in nodes.values():
             if node.vrf and node.vrf not in vrfs:
-                self.issues.add(node.mark, f"node '{node.name}' is in unknown VRF '{node.vrf}'", _suggest(node.vrf, vrfs, "vrfs"))
+                self.issues.add(node.mark, f"node '{node.name}' is in unknown VRF '{node.vrf}'", suggest(node.vrf, vrfs, "vrfs"))
             for iface in node.interfaces.values():
                 for key in ("acl_in", "acl_out"):
                     acl = getattr(iface, key)
                     if acl and acl not in acls:
-                        self.issues.add(iface.mark, f"interface {node.name}:{iface.name} uses unknown ACL '{acl}'", _suggest(acl, acls, "acls"))
+                        self.issues.add(iface.mark, f"interface {node.name}:{iface.name} uses unknown ACL '{acl}'", suggest(acl, acls, "acls"))
                 if iface.vrf and iface.vrf not in vrfs and iface.vrf != node.vrf:
-                    self.issues.add(iface.mark, f"interface {node.name}:{iface.name} is in unknown VRF '{iface.vrf}'", _suggest(iface.vrf, vrfs, "vrfs"))
+                    self.issues.add(iface.mark, f"interface {node.name}:{iface.name} is in unknown VRF '{iface.vrf}'", suggest(iface.vrf, vrfs, "vrfs"))
             for route in node.routes:
                 if route.vrf and route.vrf not in vrfs:
-                    self.issues.add(node.mark, f"a static route of '{node.name}' names unknown VRF '{route.vrf}'", _suggest(route.vrf, vrfs, "vrfs"))
+                    self.issues.add(node.mark, f"a static route of '{node.name}' names unknown VRF '{route.vrf}'", suggest(route.vrf, vrfs, "vrfs"))
                 if not _is_address(route.via) and route.via not in nodes:
                     self.issues.add(node.mark, f"a static route of '{node.name}' goes via '{route.via}', neither an address nor a node",
                                     "write an IPv4 address or a neighbour's name")
@@ -682,10 +728,10 @@ class _Expander:
             bad = False
             for key, end in (("a", a), ("b", b)):
                 if end not in nodes:
-                    self.error(path + (key,), f"tunnel '{name}' ends at unknown node '{end}'", _suggest(end, nodes, "nodes"))
+                    self.error(path + (key,), f"tunnel '{name}' ends at unknown node '{end}'", suggest(end, nodes, "nodes"))
                     bad = True
             if t.domain and t.domain not in domains:
-                self.error(path + ("domain",), f"tunnel '{name}' carries unknown domain '{t.domain}'", _suggest(t.domain, domains, "domains"))
+                self.error(path + ("domain",), f"tunnel '{name}' carries unknown domain '{t.domain}'", suggest(t.domain, domains, "domains"))
             if name in out:
                 self.error(path + ("name",), f"tunnel '{name}' is defined twice", "give each tunnel its own name")
                 bad = True
@@ -709,7 +755,7 @@ class _Expander:
             path = ("traffic", i)
             service = services.get(t.service)
             if service is None:
-                self.error(path + ("service",), f"unknown service '{t.service}'", _suggest(t.service, services, "services"))
+                self.error(path + ("service",), f"unknown service '{t.service}'", suggest(t.service, services, "services"))
                 continue
             senders = self._select(t.from_, nodes, path + ("from",))
             phase = self.phase_of(t.phase, path + ("phase",)) if t.phase else 0
@@ -730,13 +776,13 @@ class _Expander:
                                       service.port, max(phase, nodes[s].phase, nodes[d].phase), self.mark(path)))
             if missing:
                 self.error(path + ("to",), f"traffic to '{missing[0]}' names no node"
-                           + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""), _suggest(missing[0], nodes, "nodes"))
+                           + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""), suggest(missing[0], nodes, "nodes"))
         return flows
 
     def _select(self, selector: str | SelectorSpec, nodes: dict[str, Node], path: tuple) -> list[str]:
         if isinstance(selector, str):
             if selector not in nodes:
-                self.error(path, f"traffic from unknown node '{selector}'", _suggest(selector, nodes, "nodes"))
+                self.error(path, f"traffic from unknown node '{selector}'", suggest(selector, nodes, "nodes"))
                 return []
             return [selector]
         out = []
@@ -778,19 +824,6 @@ def _is_address(text: str) -> bool:
         return True
     except ValueError:
         return False
-
-
-def _suggest(name: str, known: Iterable[str], what: str) -> str:
-    import difflib
-
-    known = list(known)
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    if close:
-        return f"did you mean '{close[0]}'?"
-    if not known:
-        return f"define it under {what}"
-    sample = ", ".join(sorted(known)[:5])
-    return f"defined {what}: {sample}{', ...' if len(known) > 5 else ''}"
 
 
 def expand_plan(spec: PlanSpec, marks: dict, root: Path) -> Network:

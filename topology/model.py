@@ -21,6 +21,7 @@ Example::
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
@@ -39,7 +40,21 @@ IPv4Address = ipaddress.IPv4Address
 
 
 @dataclass(frozen=True, slots=True)
+class DomainKind:
+    """A kind of network the plan declares itself, taking the rules of the built-in kind ``like``."""
+
+    name: str
+    like: str
+    title: str | None = None
+    description: str | None = None
+    mark: Mark = NO_MARK
+
+
+@dataclass(frozen=True, slots=True)
 class Domain:
+    """A security domain. ``kind`` as the plan says it; ``base_kind`` the built-in kind whose rules it takes
+    (the kind itself for a built-in kind, the ``like`` of a plan-declared one)."""
+
     name: str
     kind: str
     title: str | None
@@ -48,6 +63,11 @@ class Domain:
     pool: IPv4Network | None
     owner: str | None = None
     mark: Mark = NO_MARK
+    base_kind: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.base_kind:
+            object.__setattr__(self, "base_kind", self.kind)
 
     @property
     def clearance_label(self) -> str:
@@ -242,6 +262,41 @@ class Phase:
     end: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Waiver:
+    """An accepted risk: the findings of rule ``rule`` about the nodes of ``scope`` do not fail a check.
+
+    ``scope`` is a node selector (:mod:`simulator.selectors`) or ``*`` for
+    every node; the waiver holds up to and including ``expires``.
+    """
+
+    rule: str
+    scope: str
+    reason: str
+    approver: str
+    document: str | None
+    expires: datetime.date
+    mark: Mark = NO_MARK
+
+    def expired(self, today: datetime.date) -> bool:
+        """Whether the waiver no longer holds on ``today``.
+
+        >>> w = Waiver("R-1", "*", "why", "who", None, datetime.date(2026, 6, 30))
+        >>> w.expired(datetime.date(2026, 6, 30)), w.expired(datetime.date(2026, 7, 1))
+        (False, True)
+        """
+        return self.expires < today
+
+
+@dataclass(frozen=True, slots=True)
+class DeclinedPolicy:
+    """A built-in pack the plan says it does not take, and why."""
+
+    pack: str
+    reason: str
+    mark: Mark = NO_MARK
+
+
 @dataclass(frozen=True)
 class Network:
     """An expanded plan. Mappings are read-only and iterate in plan order."""
@@ -261,6 +316,9 @@ class Network:
     phases: tuple[Phase, ...]
     policies: tuple[str, ...] = ()
     assumptions: tuple[str, ...] = ()
+    waivers: tuple[Waiver, ...] = ()
+    declined_policies: tuple[DeclinedPolicy, ...] = ()
+    domain_kinds: Mapping[str, DomainKind] = field(default_factory=lambda: MappingProxyType({}))
     phase: int | None = None  # set on a view cut to one phase
     mark: Mark = NO_MARK
     _cache: dict = field(default_factory=dict, repr=False, compare=False, hash=False)

@@ -12,6 +12,9 @@ Sections of a plan (every one optional but ``name``)::
     name: 楚雄州电子政务外网
     include: [units.yaml]            # files merged in, inside the plan's folder
     policies: [egov-baseline]         # packs and policy files the plan must pass
+    declined_policies: {djbh-l3: why the plan does not take it}
+    waivers:   [{rule, scope, reason, approver, document, expires}]   # accepted risks
+    domain_kinds: {name: {like: <built-in kind>, title, description}}
     domains:   {name: {kind, clearance, trust, pool}}
     sites:     {name: {level, children: {...}, generate: {count, name}}}
     phases:    {一期: {start: 2005-01, end: 2006-06}, 二期: {...}}
@@ -27,11 +30,12 @@ Links come in three forms: ``"a -- b"`` (optionally ``a:ifname``),
 
 from __future__ import annotations
 
+import datetime
 import ipaddress
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, field_validator
 
 from .units import parse_bandwidth, parse_delay, parse_port_range
 
@@ -43,7 +47,8 @@ ROLES = (
     "one_way_gateway", "vpn_gateway", "server", "host", "mcu", "cloud",
 )
 MEDIA = ("lan", "leased_fibre", "carrier_line", "internet", "wireless")
-KNOWN_DOMAIN_KINDS = ("party_private", "intranet", "extranet", "internet", "dmz")
+KNOWN_DOMAIN_KINDS = ("party_private", "intranet", "extranet", "internet", "dmz")  # the built-in domain kinds
+DOMAIN_KIND_PATTERN = r"^[a-z][a-z0-9_]*$"
 SERVICE_KINDS = ("video", "document_exchange", "email", "approval", "internet", "voip", "vod", "data", "custom")
 PROTOCOLS = ("ip", "tcp", "udp", "icmp", "esp", "gre")
 
@@ -56,6 +61,31 @@ Role = Literal[
 Medium = Literal["lan", "leased_fibre", "carrier_line", "internet", "wireless"]
 Protocol = Literal["ip", "tcp", "udp", "icmp", "esp", "gre"]
 Name = Annotated[str, Field(min_length=1, max_length=200)]
+BuiltinKind = Literal["party_private", "intranet", "extranet", "internet", "dmz"]
+KindName = Annotated[str, Field(pattern=DOMAIN_KIND_PATTERN, max_length=100)]
+
+
+def _text(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def _date(value: Any) -> Any:
+    """``YYYY-MM-DD`` as a date (YAML timestamps reach the schema as text)."""
+    if isinstance(value, str):
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+            raise ValueError(f"{value!r} is not a date like 2026-12-31")
+        try:
+            return datetime.date.fromisoformat(value.strip())
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a real date ({exc})") from None
+    return value
+
+
+Text = Annotated[str, AfterValidator(_text)]
+Date = Annotated[datetime.date, BeforeValidator(_date),
+                 WithJsonSchema({"type": "string", "format": "date", "description": "YYYY-MM-DD"})]
 
 
 def _prefix(value: Any) -> Any:
@@ -114,11 +144,20 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
 
 
+class DomainKindSpec(Strict):
+    """A plan's own domain kind: a name for a kind of network, taking the rules of a built-in kind."""
+
+    like: BuiltinKind = Field(description="the built-in kind whose rules this kind takes")
+    title: str | None = None
+    description: str | None = None
+
+
 class DomainSpec(Strict):
     """A security domain (安全域): one network that must be kept apart from others."""
 
-    kind: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", description=
-                               "party_private (党委专网), intranet (政务内网), extranet (政务外网), internet, dmz, or your own kind")]
+    kind: Annotated[str, Field(pattern=DOMAIN_KIND_PATTERN, description=
+                               "party_private (党委专网), intranet (政务内网), extranet (政务外网), internet, dmz, "
+                               "or a kind the plan declares under domain_kinds")]
     title: str | None = None
     clearance: Classification = "非涉密"
     trust: Literal["trusted", "untrusted"] | None = Field(None, description="untrusted for media such as the internet; defaults by kind")
@@ -364,6 +403,18 @@ class TemplateSpec(Strict):
     tunnels: list[TunnelSpec] = []
 
 
+class WaiverSpec(Strict):
+    """An accepted risk: findings of one rule, about the nodes of ``scope``, that do not fail the check."""
+
+    rule: Name = Field(description="id of the rule whose findings are waived, e.g. DJ-NA-4")
+    scope: Name = Field("*", description="the nodes it covers: a node selector (site:, domain:, role:, level:, "
+                                         "service:, name:GLOB, a node name; terms joined by ',') or * for every node")
+    reason: Text = Field(description="why the risk is accepted")
+    approver: Text = Field(description="who accepted the risk")
+    document: str | None = Field(None, description="number of the approval document")
+    expires: Date = Field(description="last day the waiver holds, YYYY-MM-DD")
+
+
 class PlanSpec(Strict):
     name: Name
     title: str | None = None
@@ -371,6 +422,9 @@ class PlanSpec(Strict):
     assumptions: list[str] = Field([], description="planning assumptions: numbers the source plans do not give")
     include: list[Name] = []
     policies: list[Name] = []
+    declined_policies: dict[Name, Text] = Field({}, description="built-in packs the plan does not take, and why")
+    waivers: list[WaiverSpec] = []
+    domain_kinds: dict[KindName, DomainKindSpec] = {}
     default_phase: Name | None = None
     domains: dict[Name, DomainSpec] = {}
     sites: dict[Name, SiteSpec] = {}
@@ -390,8 +444,9 @@ class PlanSpec(Strict):
     traffic: list[TrafficSpec] = []
 
 
-SECTIONS_MERGED_AS_MAPS = ("domains", "sites", "phases", "groups", "templates", "nodes", "vrfs", "acls", "services", "level_templates")
-SECTIONS_MERGED_AS_LISTS = ("links", "stars", "aggregations", "tunnels", "traffic", "assumptions", "policies")
+SECTIONS_MERGED_AS_MAPS = ("domains", "sites", "phases", "groups", "templates", "nodes", "vrfs", "acls", "services",
+                           "level_templates", "domain_kinds", "declined_policies")
+SECTIONS_MERGED_AS_LISTS = ("links", "stars", "aggregations", "tunnels", "traffic", "assumptions", "policies", "waivers")
 
 
 def plan_json_schema() -> dict[str, Any]:

@@ -3,10 +3,15 @@
 Pydantic reports an unknown key without the keys that were allowed; this
 module walks the model along the error's location to find them and suggests
 the closest, the way Kubernetes' strict decoder does. Shared by the plan
-loader and the policy-file loader.
+loader and the policy-file loader. :func:`suggest` is the one "did you mean"
+hint for a name that names nothing (a node, a domain kind, a rule id ...).
+A validator may give its own hint by raising
+``PydanticCustomError(kind, message, {"hint": ...})``.
 
     >>> allowed_keys(PlanSpec, ("nodes", "core"))[:3]     # doctest: +SKIP
     ['role', 'domain', 'site']
+    >>> suggest("intranett", ["intranet", "extranet"], "domain kinds")
+    "did you mean 'intranet'?"
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -47,8 +53,37 @@ def issues_from_validation(exc: ValidationError, marks: dict, display: str, root
                                     f"use one of {error['ctx']['expected']}"))
         else:
             message = error["msg"].removeprefix("Value error, ")
-            issues.append(PlanIssue(mark, f"{where}: {message}", _hint_for(kind)))
+            hint = (error.get("ctx") or {}).get("hint") or _hint_for(kind)
+            issues.append(PlanIssue(mark, f"{where}: {message}", str(hint)))
     return issues
+
+
+def close_match(name: str, known: Iterable[str], cutoff: float = 0.6) -> str | None:
+    """The known name closest to ``name`` (difflib), or None when none is close.
+
+    >>> close_match("kindd", ["kind", "clearance"])
+    'kind'
+    """
+    found = difflib.get_close_matches(name, list(known), n=1, cutoff=cutoff)
+    return found[0] if found else None
+
+
+def suggest(name: str, known: Iterable[str], what: str) -> str:
+    """A hint for ``name``, which names none of ``known`` (the defined ``what``).
+
+    >>> suggest("昆明", [], "sites")
+    'define it under sites'
+    >>> suggest("x", ["a", "b"], "rule ids")
+    'defined rule ids: a, b'
+    """
+    known = list(known)
+    close = close_match(name, known)
+    if close is not None:
+        return f"did you mean '{close}'?"
+    if not known:
+        return f"define it under {what}"
+    sample = ", ".join(sorted(known)[:5])
+    return f"defined {what}: {sample}{', ...' if len(known) > 5 else ''}"
 
 
 def _hint_for(kind: str) -> str:

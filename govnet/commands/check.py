@@ -1,7 +1,11 @@
 """``govnet check``: the verdict of every policy rule on a plan, with evidence.
 
-Exit status: 0 when no rule at or above ``--fail-on`` fails, 1 when one does,
-2 on input errors (a bad plan, policy file, pack name or phase).
+The packs the law requires of the plan are checked whatever ``policies:``
+or ``--policy`` names (a classified plan always passes ``classified``).
+
+Exit status: 0 when no rule at or above ``--fail-on`` fails (a waived failure
+does not count), 1 when one does, 2 on input errors (a bad plan, policy file,
+pack name, phase, domain selector or waiver).
 """
 
 from __future__ import annotations
@@ -11,7 +15,7 @@ from pathlib import Path
 import click
 
 from policies.engine import blocking, check_plan
-from policies.loader import plan_policies, resolve_policies
+from policies.loader import select_policies
 from policies.model import SEVERITIES
 from policies.report import render
 from topology import GovnetError, load_plan
@@ -39,13 +43,10 @@ def check(plan: Path | None, policy_names: tuple[str, ...], phase: str | None, f
     from topology import default_plan_path
 
     net = load_plan(plan if plan is not None else default_plan_path())
-    if policy_names:
-        policies = resolve_policies(list(policy_names), None)
-    else:
-        if not net.policies:
-            raise GovnetError(f"{net.file}: the plan names no policies; add 'policies: [egov-baseline]' to it "
-                              "or pass --policy PACK")
-        policies = plan_policies(net)
+    if not policy_names and not net.policies:
+        raise GovnetError(f"{net.file}: the plan names no policies; add 'policies: [egov-baseline]' to it "
+                          "or pass --policy PACK")
+    policies = select_policies(net, list(policy_names) if policy_names else None)
     if pcap_dir is not None:
         Path(pcap_dir).mkdir(parents=True, exist_ok=True)
     runs = check_plan(net, policies, phase, pcap_dir)

@@ -82,7 +82,7 @@ def test_no_classified_network_is_not_applicable(tmp_path):
     text = SECRET.replace("clearance: 机密}", "}").replace("classification: 机密", "classification: 非涉密")
     result = evaluate(load(tmp_path, text % {"esrv": "非涉密", "extra": ""}), "classification",
                       {"clearance": False})
-    assert result.status == "pass" and "not applicable" in result.message
+    assert result.status == "not_applicable" and "the plan has no classified network" in result.message
 
 
 # -- oracle: reachability in a directed graph built independently ------------------------------

@@ -77,3 +77,53 @@ def test_plugin_imports_nothing_heavy_and_knows_the_severities():
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env).stdout.strip() == "True"
     assert subprocess.run([sys.executable, "-c", quiet], capture_output=True, text=True, env=env).stdout.strip() == "False"
+
+
+STATUS_PLAN = plan("""\
+policies: [rules.yaml]
+nodes:
+  ecore: {role: core_router}
+  ipc: {role: host, domain: intra}
+  icore: {role: core_router, domain: intra}
+links:
+  - ipc -- icore
+  - ipc -- ecore
+waivers:
+  - {rule: PI-1, scope: ipc, reason: 临时测试终端, approver: 市委保密局, document: 保密〔2024〕3号, expires: 2030-12-31}
+""")
+STATUS_RULES = """\
+rules:
+  - id: PI-1
+    kind: physical_isolation
+    severity: critical
+    params: {domains: [kind:intranet], against: [kind:extranet]}
+  - id: PP-1
+    kind: physical_isolation
+    params: {domains: [kind:party_private], against: ["*"]}
+"""
+
+
+def test_not_applicable_is_skipped_and_waived_is_xfail(tmp_path):
+    scen = tmp_path / "scenarios" / "two"
+    scen.mkdir(parents=True)
+    (scen / "plan.yaml").write_text(STATUS_PLAN, encoding="utf-8")
+    (scen / "rules.yaml").write_text(STATUS_RULES, encoding="utf-8")
+    result = run_pytest(tmp_path, "-v", "-rA")
+    out = result.stdout
+    assert result.returncode == 0, out + result.stderr
+    assert "scenarios/two/plan.yaml::PP-1 SKIPPED" in out
+    assert "PP-1 not applicable: the plan has no network matching kind:party_private" in out
+    assert "scenarios/two/plan.yaml::PI-1 XFAIL" in out
+    assert "waived: 1 of 1 network pair that must share no cable or device is physically connected" in out
+
+
+def test_a_waiver_of_an_unknown_rule_is_a_collection_error(tmp_path):
+    scen = tmp_path / "scenarios" / "three"
+    scen.mkdir(parents=True)
+    (scen / "plan.yaml").write_text(STATUS_PLAN.replace("rule: PI-1", "rule: PI-2"), encoding="utf-8")
+    (scen / "rules.yaml").write_text(STATUS_RULES, encoding="utf-8")
+    result = run_pytest(tmp_path, "-v")
+    line = STATUS_PLAN.splitlines().index(next(l for l in STATUS_PLAN.splitlines() if "rule: PI-1" in l)) + 1
+    assert result.returncode != 0
+    assert f"three/plan.yaml:{line}:5: error: waiver of rule 'PI-2', which is not among the rules checked" in result.stdout
+    assert "did you mean 'PI-1'?" in result.stdout

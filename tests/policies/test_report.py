@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import xml.etree.ElementTree as ET
 
@@ -71,7 +72,7 @@ def test_fail_on_threshold(tmp_path):
 def test_json_contract(tmp_path):
     _, runs = runs_for(tmp_path)
     data = json.loads(render(runs, "json"))
-    assert data["summary"] == {"passed": 2, "failed": 1, "blocking": 1}
+    assert data["summary"] == {"passed": 2, "failed": 1, "not_applicable": 0, "waived": 0, "blocking": 1}
     by_rule = {r["rule"]: r for r in data["results"]}
     assert set(by_rule) == {"R-PI", "R-COV", "R-UC"}
     pi = by_rule["R-PI"]
@@ -131,3 +132,102 @@ def test_json_data_summary_counts_every_phase(tmp_path):
     data = to_json_data(runs)
     assert data["phases"] == ["一期", "二期"]
     assert data["summary"]["failed"] == 2 and all("phase" in r for r in data["results"])
+
+
+# -- the four statuses, kept apart in every format -------------------------------------------------
+
+STATUS_PLAN = plan("""\
+policies: [statuses.yaml]
+nodes:
+  pcore: {role: core_router}
+  a1: {role: host, site: 县A}
+  b1: {role: host, site: 县B}
+  ipc: {role: host, domain: intra}
+  icore: {role: core_router, domain: intra}
+links:
+  - a1 -- pcore
+  - b1 -- pcore
+  - a1 -- b1
+  - ipc -- icore
+  - ipc -- pcore
+waivers:
+  - {rule: S-UC, scope: "site:县A", reason: 县际专线改造中, approver: 州网管中心, document: 楚电政〔2024〕12号, expires: 2030-06-30}
+""")
+STATUS_RULES = """\
+rules:
+  - {id: S-PI, kind: physical_isolation, severity: critical, params: {domains: [kind:intranet], against: [kind:extranet]}}
+  - {id: S-UC, kind: unified_channel, severity: high}
+  - {id: S-PP, kind: physical_isolation, severity: critical, params: {domains: [kind:party_private], against: ["*"]}}
+  - {id: S-ZA, kind: zone_addressing, severity: medium, params: {domains: [kind:extranet]}}
+"""
+PP_WHY = "the plan has no network matching kind:party_private"
+
+
+def status_runs(tmp_path):
+    from policies.loader import select_policies
+
+    (tmp_path / "statuses.yaml").write_text(STATUS_RULES, encoding="utf-8")
+    net = load(tmp_path, STATUS_PLAN)
+    return check_plan(net, select_policies(net), on=datetime.date(2025, 1, 1))
+
+
+def test_text_counts_not_applicable_and_waived_apart(tmp_path):
+    lines = render(status_runs(tmp_path), "text").splitlines()
+    tags = [l.split(" [")[0] for l in lines if l.startswith(("FAIL", "pass", "n/a", "waived"))]
+    assert tags == ["FAIL", "waived", "pass", "n/a "]
+    assert f"n/a  [critical] S-PP (physical_isolation): {PP_WHY}" in lines
+    waived = next(l for l in lines if l.startswith("waived"))
+    assert waived.startswith("waived [high] S-UC (unified_channel): 1 link outside the unified network channel")
+    assert any(l.startswith("    waiver of S-UC applied: approved by 州网管中心 (document 楚电政〔2024〕12号), until "
+                            "2030-06-30, scope site:县A: 县际专线改造中; covers finding 1 of 1 (at ") for l in lines)
+    assert lines[-1] == (f"4 rule checks: 1 failed (1 at or above high), 1 passed, 1 not applicable (S-PP: {PP_WHY}), "
+                         "1 waived")
+
+
+def test_json_counts_each_status_and_lists_the_waiver(tmp_path):
+    data = json.loads(render(status_runs(tmp_path), "json"))
+    assert data["summary"] == {"passed": 1, "failed": 1, "not_applicable": 1, "waived": 1, "blocking": 1}
+    assert data["not_applicable"] == [f"S-PP: {PP_WHY}"]
+    by_rule = {r["rule"]: r for r in data["results"]}
+    assert [by_rule[i]["status"] for i in ("S-PI", "S-UC", "S-PP", "S-ZA")] == [
+        "fail", "waived", "not_applicable", "pass"]
+    (waiver,) = by_rule["S-UC"]["waivers"]
+    assert {k: waiver[k] for k in ("rule", "scope", "reason", "approver", "document", "expires", "expired", "covers")} == {
+        "rule": "S-UC", "scope": "site:县A", "reason": "县际专线改造中", "approver": "州网管中心",
+        "document": "楚电政〔2024〕12号", "expires": "2030-06-30", "expired": False, "covers": [1]}
+    assert waiver["findings"] == [by_rule["S-UC"]["evidence"][0]["summary"]]
+    assert by_rule["S-UC"]["evidence"][0]["subjects"] == ["a1", "b1"]
+
+
+def test_junit_skips_what_did_not_apply_and_what_is_waived(tmp_path):
+    root = ET.fromstring(render(status_runs(tmp_path), "junit"))
+    (suite,) = root.findall("testsuite")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("skipped")) == ("4", "1", "2")
+    assert root.get("skipped") == "2"
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    skipped = cases["S-PP"].find("skipped")
+    assert skipped.get("type") == "not_applicable" and skipped.get("message") == PP_WHY
+    waived = cases["S-UC"].find("skipped")
+    assert waived.get("type") == "waived" and waived.get("message").startswith("waived: 1 link outside")
+    assert "approved by 州网管中心" in waived.text
+    assert cases["S-PI"].find("failure") is not None and cases["S-ZA"].find("skipped") is None
+
+
+def test_sarif_marks_not_applicable_and_suppresses_waived_findings(tmp_path):
+    sarif = json.loads(render(status_runs(tmp_path), "sarif"))
+    waiver_line = next(i for i, l in enumerate(STATUS_PLAN.splitlines(), 1) if l.startswith("  - {rule: S-UC"))
+    results = sarif["runs"][0]["results"]
+    by_rule = {r["ruleId"]: r for r in results}
+    assert set(by_rule) == {"S-PI", "S-UC", "S-PP"}  # a pass gives no result
+    na = by_rule["S-PP"]
+    assert (na["kind"], na["level"]) == ("notApplicable", "none") and PP_WHY in na["message"]["text"]
+    assert by_rule["S-UC"]["suppressions"] == [{
+        "kind": "external", "status": "accepted", "justification": "县际专线改造中",
+        "properties": {"rule": "S-UC", "scope": "site:县A", "approver": "州网管中心", "document": "楚电政〔2024〕12号",
+                       "expires": "2030-06-30", "location": f"{tmp_path / 'plan.yaml'}:{waiver_line}:5"}}]
+    assert "suppressions" not in by_rule["S-PI"] and "kind" not in by_rule["S-PI"]
+
+
+def test_a_waived_failure_does_not_block(tmp_path):
+    runs = status_runs(tmp_path)
+    assert [r.rule.id for r in blocking(runs[0].results, "low")] == ["S-PI"]
