@@ -12,8 +12,12 @@ The thresholds are planning figures [S] (POLICY-SOURCES.md), GB/T 22239-2019
 business. A plan without any peak demand gives the rule nothing to judge: it
 is not applicable.
 
-Evidence per direction: load, capacity, utilisation, the largest demands on
-it and the smallest standard line rate that would bring it back to ``warn``.
+Only delivered traffic is placed (:mod:`simulator.load`); a demand the
+simulator does not deliver (denied, no route, tunnel down ...) cannot be
+placed, and the rule **fails** then too: the loads would understate what the
+plan asks of its links. Evidence per direction: load, capacity, utilisation,
+the largest demands on it and the smallest standard line rate that would
+bring it back to ``warn``; per demand not placed: where its traffic ends.
 
 Example (policy file)::
 
@@ -140,13 +144,34 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
             a, key, "warn", f"{direction_label(net, key)}: {u:.0%} at peak, above the planning level {p.warn:.0%}",
             target=p.warn))
     undelivered = a.undelivered()
-    note = f"; {plural(len(undelivered), 'demand')} not routed (see redundancy/coverage)" if undelivered else ""
-    if over:
-        return RuleResult.failed(rule, f"{plural(len(over), 'link direction')} above {p.fail:.0%} at peak "
-                                       f"(worst {over[0][0]:.0%} on {direction_label(net, over[0][1])})"
-                                       + (f", {len(warn)} more above {p.warn:.0%}" if warn else "") + note, evidence)
+    lost = [_undelivered_evidence(a, i) for i in undelivered[:MAX_EVIDENCE]]
+    unplaced = (f"{plural(len(undelivered), 'demand')} cannot be placed: the simulator does not deliver "
+                f"{'them' if len(undelivered) != 1 else 'it'}, so the links carry less than the plan asks of them")
+    if over or undelivered:
+        parts = []
+        if over:
+            parts.append(f"{plural(len(over), 'link direction')} above {p.fail:.0%} at peak "
+                         f"(worst {over[0][0]:.0%} on {direction_label(net, over[0][1])})"
+                         + (f", {len(warn)} more above {p.warn:.0%}" if warn else ""))
+        if undelivered:
+            parts.append(unplaced)
+        return RuleResult.failed(rule, "; ".join(parts), evidence + lost)
     peak = max((l / net.links[k[0]].bandwidth for k, l in a.load.items()), default=0.0)
     message = f"{plural(len(a.demands), 'peak demand')} fit: highest utilisation {peak:.0%}"
     if warn:
         message += f"; {plural(len(warn), 'link direction')} above the planning level {p.warn:.0%}"
-    return RuleResult(rule, "pass", message + note, tuple(evidence))
+    return RuleResult(rule, "pass", message, tuple(evidence))
+
+
+def _undelivered_evidence(a: Assignment, index: int) -> Evidence:
+    """A demand the simulator does not deliver, with where its traffic ends."""
+    d, path = a.demands[index], a.paths[index]
+    drop = path.drops[0] if path.drops else None
+    where = f"{drop.decision.replace('_', ' ')} at {drop.node}: {drop.reason}" if drop else "not delivered"
+    return Evidence("flow", f"{d.label} ({format_bandwidth(d.rate)}) is not placed: {path.delivered:.0%} delivered, "
+                    f"{where}", {"service": d.service, "src": d.src, "dst": d.dst, "rate_bps": d.rate,
+                                 "delivered": round(path.delivered, 9),
+                                 "drops": [{"node": x.node, "decision": x.decision, "reason": x.reason,
+                                            "share": round(x.share, 9)} for x in path.drops]},
+                    (d.mark,) + ((a.net.nodes[drop.node].mark,) if drop and drop.node in a.net.nodes else ()),
+                    (d.src, d.dst))

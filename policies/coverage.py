@@ -1,9 +1,18 @@
 """Rule kind ``coverage``: 横向到边, 纵向到底 — every unit is connected, at every level.
 
-Definition. In each checked domain, over the domain's own links (and its
-tunnels, which carry it across other networks):
+Definition. In each checked domain, *A reaches B* when the domain's own
+links (and its tunnels, which carry it across other networks) join them and
+the packet-level simulator delivers a probe from A to B and its answer back
+(:func:`simulator.trace.round_trip`: routes, ACLs, NAT, tunnels that must be
+up). The probe is the plan's own traffic from A to B when it declares some,
+else the packet of the plan's service of the need's kind (document exchange,
+video), else ``probe`` (default TCP 443); towards a core it is
+``core_probe`` (default an ICMP echo, a ping). Then:
 
-- every unit (a node whose role is in ``unit_roles``) reaches its level's
+- every unit (a node whose role is in ``unit_roles``; a host inside a
+  department VPN (专用网络区) only with ``vpn_units``, since it belongs to
+  its department's network, whose separation ``vrf_separation`` judges and
+  whose declared flows ``delivery`` judges) reaches its level's
   core: a node with a role in ``core_roles`` at the unit's site, or, when its
   site has none, at the nearest site above it (横向到边);
 - every core reaches the core of the level above it (纵向到底);
@@ -15,7 +24,8 @@ tunnels, which carry it across other networks):
 
 A service with no provider anywhere in the domain is reported as not
 applicable unless the need is ``required``. Evidence: each unit (or core)
-cut off, with what it cannot reach.
+cut off, with what it cannot reach and the trace of the probe (or of its
+answer) to the hop that drops it.
 
 Example (policy file)::
 
@@ -30,14 +40,18 @@ Example (policy file)::
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Literal
 
 from pydantic import Field
 
-from topology.model import Network, Node
+from simulator.trace import Trace
+from simulator.traffic import demands
+from topology.model import Flow, Network, Node
 
 from .connectivity import component_labels
-from .evidence import node_evidence, plural
+from .delivery import round_trip_of
+from .evidence import node_evidence, plural, trace_marks
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
@@ -53,11 +67,53 @@ class Need(Params):
     required: bool = False
 
 
+class Probe(Params):
+    """The packet a reachability probe sends (its answer must come back too)."""
+
+    proto: Literal["tcp", "udp", "icmp"] = "tcp"
+    dport: int = Field(443, ge=0, le=65535, description="destination port (tcp, udp) or ICMP type")
+
+
 class CoverageParams(Params):
     domains: list[DomainSelector] = ["trusted"]
     unit_roles: list[str] = ["host"]
     core_roles: list[str] = ["core_router"]
     needs: list[Need] = [Need(service="document_exchange", levels=["own", "above"]), Need(service="video_mcu")]
+    vpn_units: bool = Field(False, description="count hosts inside department VPNs as units too")
+    core_probe: Probe = Probe(proto="icmp", dport=8)
+    probe: Probe = Probe()
+
+
+SERVICE_KINDS = {"document_exchange": "document_exchange", "video_mcu": "video"}  # need -> kind of the plan's service
+
+
+def _declared(net: Network) -> dict[tuple[str, str], Flow]:
+    """The first declared demand between each pair of nodes (cached on the network)."""
+    def build(n: Network) -> dict[tuple[str, str], Flow]:
+        out: dict[tuple[str, str], Flow] = {}
+        for flow in demands(n):
+            out.setdefault((flow.src, flow.dst), flow)
+        return out
+    return net.cached("coverage.declared", build)
+
+
+def probe_for(net: Network, src: str, dst: str, need: str | None, p: CoverageParams) -> tuple[str, int, bool]:
+    """(protocol, port or ICMP type, whether an answer is due) of the probe from ``src`` to ``dst``.
+
+    The plan's own traffic between the two when it declares some; else its
+    service of the need's kind (document exchange, video); else the rule's
+    probe (``core_probe`` towards a core).
+    """
+    flow = _declared(net).get((src, dst))
+    if flow is not None:
+        return flow.protocol, flow.port, not flow.one_way
+    kind = SERVICE_KINDS.get(need or "")
+    if kind is not None:
+        for service in net.services.values():
+            if service.kind == kind:
+                return service.protocol, service.port, not service.one_way
+    probe = p.probe if need is not None else p.core_probe
+    return probe.proto, probe.dport, True
 
 
 def provides(node: Node, service: str) -> bool:
@@ -81,7 +137,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     summary: list[str] = []
     for dom in select_domains(net, p.domains):
         members = [n for n in net.nodes.values() if n.domain == dom]
-        units = [n for n in members if n.role in p.unit_roles and n.site in net.sites]
+        units = [n for n in members if n.role in p.unit_roles and n.site in net.sites and (p.vpn_units or n.vrf is None)]
         if not units and not any(n.role in p.core_roles for n in members):
             continue
         edges = [(l.a, l.b) for l in net.links.values()
@@ -103,14 +159,36 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
             if not by_site and not need.required:
                 notes.append(f"no {need.service} in {describe_domain(net, dom)}")
 
-        def reaches(node: str, targets: list[str]) -> bool:
-            return any(label[node] == label[t] for t in targets)
+        failed: dict[str, Trace] = {}  # the last failing trace of each node, for its evidence
+
+        def reaches(node: str, targets: list[str], need: str | None = None) -> bool:
+            """Whether a probe from ``node`` gets to one of ``targets`` and its answer back."""
+            for t in targets:
+                if label[node] != label[t]:
+                    continue  # no way inside the network (its links and tunnels): no packet needs tracing
+                proto, dport, answer = probe_for(net, node, t, need, p)
+                trip = round_trip_of(net, context, node, t, proto, dport, answer)
+                if trip is None:
+                    continue
+                if trip.delivered:
+                    return True
+                failed[node] = trip.failed or trip.forward
+            return False
 
         def report(node: str, text: str, **data) -> None:
             nonlocal problems
             problems += 1
             if len(evidence) < MAX_EVIDENCE:
-                evidence.append(node_evidence(net, node, text, **data))
+                t = failed.pop(node, None)
+                if t is not None:
+                    last = t.last
+                    text += f"; {t.text().splitlines()[0]} ends {last.decision.replace('_', ' ')} at {last.node}" + \
+                        (f" ({last.rule})" if last.rule is not None else (f": {last.detail}" if last.detail else ""))
+                    data["trace"] = t.to_json()
+                item = node_evidence(net, node, text, **data)
+                if t is not None:
+                    item = replace(item, marks=tuple(dict.fromkeys(item.marks + tuple(trace_marks(net, t)))))
+                evidence.append(item)
 
         # 纵向到底: each core reaches the core above it
         for site, names in cores.items():
@@ -121,8 +199,8 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                 continue
             for core in names:
                 if not reaches(core, above[1]):
-                    report(core, f"the core {core} of {site} has no path to the core of {above[0]} "
-                           f"({', '.join(above[1])}) inside {describe_domain(net, dom)}", missing="parent_core")
+                    report(core, f"the core {core} of {site} does not reach the core of {above[0]} "
+                           f"({', '.join(above[1])}) and back inside {describe_domain(net, dom)}", missing="parent_core")
         # 横向到边 and services
         for unit in units:
             where = f"{unit.name} ({unit.site})"
@@ -131,7 +209,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                 report(unit.name, f"{where} has no core at its level or above in {describe_domain(net, dom)}",
                        missing="core")
             elif not reaches(unit.name, core[1]):
-                report(unit.name, f"{where} has no path to the core of its level ({', '.join(core[1])})",
+                report(unit.name, f"{where} does not reach the core of its level ({', '.join(core[1])}) and back",
                        missing="core", target=core[1])
             for need in p.needs:
                 by_site = providers[need.service]
@@ -141,12 +219,12 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                 if own is None:
                     report(unit.name, f"{where} has no {need.service} at its level or above", missing=need.service)
                     continue
-                if "own" in need.levels and not reaches(unit.name, own[1]):
+                if "own" in need.levels and not reaches(unit.name, own[1], need.service):
                     report(unit.name, f"{where} cannot reach the {need.service} of its level ({', '.join(own[1])})",
                            missing=need.service, target=own[1])
                 if "above" in need.levels:
                     up = _nearest(net, own[0], by_site, skip_self=True)
-                    if up is not None and not reaches(unit.name, up[1]):
+                    if up is not None and not reaches(unit.name, up[1], need.service):
                         report(unit.name, f"{where} cannot reach the {need.service} of the level above "
                                f"({', '.join(up[1])})", missing=need.service, target=up[1])
         summary.append(f"{plural(len(units), 'unit')} of {describe_domain(net, dom)}")

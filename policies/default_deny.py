@@ -38,7 +38,7 @@ from __future__ import annotations
 from typing import Literal
 
 from simulator.routing import FORWARDING_ROLES
-from topology.model import Acl, Interface, Link, Network, Node
+from topology.model import Acl, Interface, Link, Network, Node, Rule
 
 from .evidence import link_evidence, plural
 from .model import Evidence, PolicyRule, RuleResult
@@ -112,28 +112,41 @@ def ends_in(net: Network, node: Node, acl_name: str | None) -> tuple[str, str]:
 def acl_findings(acl: Acl) -> list[tuple[int, str, list[int]]]:
     """Rules that never match: (index, 'shadowed'|'redundant', the earlier rules that decide its packets).
 
-    Earlier rules are taken in order (first match), so a rule that is itself
-    dead never counts as deciding anything; the finding is *shadowed* when one
-    of the deciding rules does the opposite, *redundant* when all agree.
+    A rule as written may name a node with several addresses; the model holds
+    one piece per address, all with the rule's index, and the rule is judged
+    as the union of its pieces, once. Earlier rules are taken in order (first
+    match), so a rule that is itself dead never counts as deciding anything;
+    the finding is *shadowed* when one of the deciding rules does the
+    opposite, *redundant* when all agree.
     """
+    written: dict[int, tuple[str, list]] = {}  # index -> (action, the boxes of its pieces), in order
+    for r in acl.rules:
+        written.setdefault(r.index, (r.action, []))[1].append(rule_box(r))
+    order = list(written)
     out = []
-    boxes = [rule_box(r) for r in acl.rules]
-    for k, rule in enumerate(acl.rules):
-        earlier = [boxes[j] for j in range(k) if _overlaps(boxes[j], boxes[k])]
-        if not earlier or not covered(boxes[k], earlier):
+    for k, index in enumerate(order):
+        action, boxes = written[index]
+        earlier = [b for j in order[:k] for b in written[j][1] if any(_overlaps(b, mine) for mine in boxes)]
+        if not earlier or not all(covered(mine, earlier) for mine in boxes):
             continue
-        remaining = [boxes[k]]
+        remaining = list(boxes)
         deciders = []
-        for j in range(k):
+        for j in order[:k]:
             if not remaining:
                 break
-            if any(_overlaps(piece, boxes[j]) for piece in remaining):
+            theirs = written[j][1]
+            if any(_overlaps(piece, b) for piece in remaining for b in theirs):
                 deciders.append(j)
-                remaining = [q for piece in remaining for q in subtract(piece, boxes[j])]
-        by = [acl.rules[j].index for j in deciders]
-        opposite = any(acl.rules[j].action != rule.action for j in deciders)
-        out.append((rule.index, "shadowed" if opposite else "redundant", by))
+                for b in theirs:
+                    remaining = [q for piece in remaining for q in subtract(piece, b)]
+        opposite = any(written[j][0] != action for j in deciders)
+        out.append((index, "shadowed" if opposite else "redundant", deciders))
     return out
+
+
+def rule_at(acl: Acl, index: int) -> Rule:
+    """The (first piece of the) rule written at position ``index`` of ``acl``."""
+    return next(r for r in acl.rules if r.index == index)
 
 
 def _overlaps(a, b) -> bool:
@@ -213,7 +226,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
             acl = net.acls[name]
             for index, how, by in acl_findings(acl):
                 shadow_count += 1
-                r = acl.rules[index - 1]
+                r = rule_at(acl, index)
                 earlier = ", ".join(str(i) for i in by)
                 text = (f"ACL {name} rule {index} ({r.action} {describe_box(rule_box(r))}) never matches: "
                         + (f"rule{'s' if len(by) > 1 else ''} {earlier} above already "
@@ -222,7 +235,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                 item = Evidence(kind="acl_rule", summary=text,
                                 data={"acl": name, "rule": index, "finding": how, "covered_by": by,
                                       "applied_on": applied[name]},
-                                marks=(r.mark,) + tuple(acl.rules[i - 1].mark for i in by[:3]),
+                                marks=(r.mark,) + tuple(rule_at(acl, i).mark for i in by[:3]),
                                 subjects=tuple(applied_nodes[name]))
                 (evidence if p.shadowed == "fail" else notes).append(item)
         if shadow_count and p.shadowed == "fail":

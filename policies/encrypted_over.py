@@ -10,16 +10,19 @@ network (``untrusted``, default the public ones). For every protected domain
   ending on the internet side leaves the last stretch in clear), and a tunnel
   whose way between its endpoints crosses an untrusted link encrypts (IPsec
   with a real cipher, not GRE, not NULL);
-- traffic between the domain's *islands* (the parts its trusted links keep
-  together: a remote office behind the internet is an island) and along the
-  domain's own untrusted links never crosses an untrusted link unencrypted.
-  This is decided with the packet simulator: a representative packet is
-  traced between each island and the main one, in both directions, along
-  each untrusted link the domain owns, and for each declared traffic flow
-  between two islands; a hop that leaves on an untrusted link with the
-  domain's packet readable (not inside an encrypted tunnel) is a *clear hop*.
-  A packet that is not delivered at all is not this rule's business (the
-  coverage and logical-isolation rules judge reachability).
+- no packet of the domain (one that starts or ends in it, with neither end on
+  an untrusted network) crosses an untrusted link unencrypted, whether or not
+  it is delivered afterwards: the leak happens the moment the clear packet
+  is on the wire. This is decided with the packet simulator, on
+  (a) a representative packet traced between each *island* of the domain
+  (the parts its trusted links keep together: a remote office behind the
+  internet is an island) and the main one, both ways, and along each
+  untrusted link the domain owns; (b) every branch of every declared demand
+  (:attr:`simulator.load.DemandPath.clear`); (c) every address of a trusted
+  node that a device at an untrusted link sends out over it unencapsulated
+  by a static route, traced from the device and from other nodes of the domain. A hop that
+  leaves on an untrusted link with the payload readable (not inside an
+  encrypted tunnel) is a *clear hop*.
 
 Evidence: the clear hop (link, packet, the trace up to it, a pcap when the
 run has a pcap folder), or the misplaced or unencrypted tunnel.
@@ -37,6 +40,9 @@ from __future__ import annotations
 
 from collections import deque
 
+from simulator.forwarding import build_forwarding
+from simulator.headerspace import ip_text
+from simulator.load import base_assignment, clear_trace, readable
 from topology.errors import GovnetError
 from topology.model import Link, Network, Tunnel
 
@@ -49,6 +55,8 @@ from .selectors import DomainSelector, describe_domain, is_public, select_domain
 
 ENDPOINT_ROLES = ("host", "server", "mcu")
 MAX_FLOW_TRACES = 200
+MAX_LEAKS = 5          # addresses a device routes out in clear that are traced for evidence
+MAX_LEAK_SOURCES = 20  # protected senders tried for each
 
 
 class EncryptedOverParams(Params):
@@ -122,18 +130,37 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     clear_hops = 0
     if p.trace:
         seen_links: set[tuple[str, str]] = {(e.data.get("tunnel", ""), e.data.get("link", "")) for e in evidence}
-        for src, dst, dom in _probe_pairs(net, protected, bad_links):
-            found = _clear_hop(net, src, dst, bad_links, context)
-            if found is None:
-                continue
-            t, index, link = found
+
+        def found(t, dom: str, ends: tuple[str, str]) -> None:
+            nonlocal clear_hops
+            index = _first_clear(net, t, bad_links)
+            if index is None:
+                return
             hop = t.hops[index]
-            key = (hop.header.tunnel or "", link.name)  # a clear hop always has its header
+            key = (hop.header.tunnel or "", hop.link)  # a clear hop always has its header
             if key in seen_links:
-                continue
+                return
             seen_links.add(key)
             clear_hops += 1
-            evidence.append(_clear_hop_evidence(net, t, index, link, dom, context, (src, dst)))
+            evidence.append(_clear_hop_evidence(net, t, index, net.links[hop.link], dom, context, ends))
+
+        for src, dst, dom in _probe_pairs(net, protected, bad_links):
+            t = _trace(net, src, dst)
+            if t is not None:
+                found(t, dom, (src, dst))
+        fw = build_forwarding(net)
+        a = base_assignment(net)
+        for demand, path in zip(a.demands, a.paths):  # every branch of every declared demand, delivered or not
+            crossing = path.clear & bad_links
+            dom = _protected_packet(net, demand.src, demand.dst, protected, untrusted)
+            if crossing and dom is not None:
+                t = clear_trace(fw, demand, crossing)
+                if t is not None:
+                    found(t, dom, (demand.src, demand.dst))
+        for src, ip, dom in _edge_leaks(net, fw, protected, untrusted, bad_links):
+            t = _trace(net, src, ip_text(ip))
+            if t is not None:
+                found(t, dom, (src, t.dst))
         if clear_hops:
             problems.append(f"{plural(clear_hops, 'clear hop')} of protected traffic on untrusted links")
 
@@ -224,23 +251,89 @@ def _probe_pairs(net: Network, protected: list[str], bad_links: set[str]) -> lis
     return out
 
 
-def _clear_hop(net: Network, src: str, dst: str, bad_links: set[str], context: Context):
+def _trace(net: Network, src: str, dst: str):
+    """The trace of a TCP 443 probe from ``src`` to a node or address (None when an end has no address)."""
     from simulator.trace import trace
 
     try:
-        t = trace(net, src, dst, proto="tcp", sport=40000, dport=443)
+        return trace(net, src, dst, proto="tcp", sport=40000, dport=443)
     except GovnetError:
         return None
-    if not t.delivered:
-        return None
+
+
+def _first_clear(net: Network, t, bad_links: set[str]) -> int | None:
+    """The first hop of ``t`` that leaves on an untrusted link with the payload readable, delivered or not."""
     for index, hop in enumerate(t.hops):
-        if hop.link is None or hop.link not in bad_links or hop.header is None:
-            continue
-        h = hop.header
-        if h.inner is not None and h.tunnel in net.tunnels and net.tunnels[h.tunnel].encrypted:
-            continue
-        return t, index, net.links[hop.link]
+        if hop.link is not None and hop.link in bad_links and hop.header is not None and readable(net, hop.header):
+            return index
     return None
+
+
+def _protected_packet(net: Network, src: str, dst: str, protected: list[str], untrusted: set[str]) -> str | None:
+    """The protected domain a packet from ``src`` to ``dst`` belongs to: it starts or ends in one, and neither
+    end is on an untrusted network (traffic to the internet is the internet's)."""
+    ds, dd = net.nodes[src].domain, net.nodes[dst].domain
+    if ds in untrusted or dd in untrusted:
+        return None
+    return ds if ds in protected else (dd if dd in protected else None)
+
+
+def _edge_leaks(net: Network, fw, protected: list[str], untrusted: set[str], bad_links: set[str]):
+    """(source, destination address, domain) of packets a device at an untrusted link sends out in clear.
+
+    For every forwarding node of a trusted network at an untrusted link, the
+    addresses of trusted nodes (not their public, internet-facing ones) that
+    it routes out over that link unencapsulated by a static route; for each, the first node of a
+    protected network (the device itself first) whose packet really gets
+    there, so that evidence is a real trace. Normally nothing is routed so,
+    and this costs one lookup per address.
+    """
+    targets: list[tuple[int, str]] = []
+    for node in net.nodes.values():
+        if node.domain in untrusted:
+            continue
+        if node.loopback is not None:
+            targets.append((int(node.loopback.ip), node.name))
+        for iface in node.interfaces.values():
+            peer = net.links[iface.link].other(node.name) if iface.link in net.links else None
+            if iface.address is not None and (peer is None or net.nodes[peer].domain not in untrusted):
+                targets.append((int(iface.address.ip), node.name))
+        if node.lan is not None and node.lan.num_addresses > 2:
+            targets.append((int(node.lan.network_address) + 1, node.name))
+    sources = [n.name for n in net.nodes.values() if n.domain in protected]
+    out = []
+    for name in sorted(bad_links, key=list(net.links).index):
+        link = net.links[name]
+        for end, ifname in ((link.a, link.a_if), (link.b, link.b_if)):
+            ns = fw.nodes.get(end)
+            if ns is None or not ns.forwarding or ns.domain in untrusted:
+                continue
+            vrf = fw.routing.vrf_of_interface(end, None)
+            leaking = [(ip, owner) for ip, owner in targets if owner != end
+                       and _sends_out(fw.dst_decision(end, vrf, ip), ifname, fw, end, vrf, ip)]
+            for ip, owner in leaking[:MAX_LEAKS]:
+                dom = ns.domain if ns.domain in protected else net.nodes[owner].domain
+                for src in [end, *sources][:MAX_LEAK_SOURCES]:
+                    if src != owner and net.nodes[src].domain in protected:
+                        out.append((src, ip, dom))
+    return out
+
+
+def _sends_out(decision, ifname: str, fw, node: str, vrf: str | None, ip: int) -> bool:
+    """Whether ``node`` sends packets for ``ip`` out of ``ifname`` unencapsulated by a static route of its own.
+
+    A static route is the planner's own statement of where a destination
+    lies; one that sends a protected destination out over an untrusted link
+    puts that traffic on the wire in clear. (Routes learnt by the IGP across
+    an untrusted network are the simulator's simplification of reachability
+    through it and are judged on real traffic, by the probes and demands.)
+    """
+    from simulator.forwarding import ROUTE
+
+    if decision.kind != ROUTE or not any(h.out_if == ifname for h in decision.hops):
+        return False
+    route = fw.routing.lookup(node, ip, vrf)
+    return route is not None and route.source == "static"
 
 
 def _clear_hop_evidence(net: Network, t, index: int, link: Link, dom: str, context: Context,

@@ -1,4 +1,11 @@
-"""Building evidence items: paths, links and nodes, with the plan lines they blame."""
+"""Building evidence items: paths, links and nodes, with the plan lines they blame and the nodes they are about.
+
+The *subjects* of an item (:attr:`policies.model.Evidence.subjects`) are the
+nodes a finding is about, so that a waiver scoped to some nodes covers it:
+for a path, the ends of the links where the network changes (or every node
+of the path when it never changes network); for a link, its two ends; for a
+node, the node.
+"""
 
 from __future__ import annotations
 
@@ -37,6 +44,7 @@ def path_evidence(net: Network, path: list[str], summary: str, **data: Any) -> E
     marks: list[Mark] = [l.mark for l in crossing]
     marks += [net.nodes[n].mark for n in gateways]
     marks += [l.mark for l in others]
+    subjects = [n for l in crossing for n in (l.a, l.b)] if crossing else list(path)
     return Evidence(
         kind="path",
         summary=summary,
@@ -47,20 +55,26 @@ def path_evidence(net: Network, path: list[str], summary: str, **data: Any) -> E
             "crossings": [l.name for l in crossing],
         },
         marks=_unique(marks),
+        subjects=tuple(dict.fromkeys(subjects)),
     )
 
 
 def link_evidence(net: Network, link: Link, summary: str, **data: Any) -> Evidence:
     return Evidence(kind="link", summary=summary,
                     data={"link": link.name, "a": link.a, "b": link.b, "medium": link.medium, **data},
-                    marks=(link.mark,))
+                    marks=(link.mark,), subjects=link_subjects(link))
 
 
 def node_evidence(net: Network, name: str, summary: str, **data: Any) -> Evidence:
     node = net.nodes[name]
     return Evidence(kind="node", summary=summary,
                     data={"node": name, "domain": node.domain, "role": node.role, "site": node.site, **data},
-                    marks=(node.mark,))
+                    marks=(node.mark,), subjects=(name,))
+
+
+def link_subjects(link: Link) -> tuple[str, ...]:
+    """The nodes a finding about ``link`` is about: its two ends."""
+    return tuple(dict.fromkeys((link.a, link.b)))
 
 
 def _unique(marks: list[Mark]) -> tuple[Mark, ...]:
@@ -93,3 +107,29 @@ def evidence_pcap(trace: Any, context: Any, stem: str) -> str | None:
     path = folder / (re.sub(r"[^\w.-]+", "_", stem) + ".pcap")
     write_pcap(trace, path)
     return str(path)
+
+
+def rule_marks(net: Network, ref: Any) -> list[Mark]:
+    """The plan lines of the rule that decided (a :class:`simulator.acl.RuleRef`): the ACL rule, the interface."""
+    marks: list[Mark] = []
+    if ref is None:
+        return marks
+    if ref.acl in net.acls:
+        # a rule naming a node is expanded into one model rule per address, all with its index
+        written = next((r for r in net.acls[ref.acl].rules if r.index == ref.index), None)
+        if written is not None:
+            marks.append(written.mark)
+    if ref.node in net.nodes:
+        iface = net.nodes[ref.node].interfaces.get(ref.interface or "")
+        if iface is not None:
+            marks.append(iface.mark)
+    return marks
+
+
+def trace_marks(net: Network, trace: Any) -> list[Mark]:
+    """The plan lines a trace's last hop blames: the ACL rule that decided, the interface, the node."""
+    last = trace.hops[-1]
+    marks = rule_marks(net, last.rule)
+    if last.node in net.nodes:
+        marks.append(net.nodes[last.node].mark)
+    return marks

@@ -7,6 +7,7 @@ Adding a kind: write ``policies/<kind>.py`` with an ``evaluate`` decorated by
 from . import capacity  # noqa: F401
 from . import classification  # noqa: F401
 from . import coverage  # noqa: F401
+from . import delivery  # noqa: F401
 from . import default_deny  # noqa: F401
 from . import encrypted_over  # noqa: F401
 from . import latency  # noqa: F401

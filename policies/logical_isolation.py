@@ -48,7 +48,14 @@ from topology.model import Network
 from topology.units import parse_port_range
 
 from .connectivity import components, shortest_paths
-from .evidence import cap_list, evidence_pcap, path_evidence, plural, render_path
+from .evidence import (
+    cap_list,
+    evidence_pcap,
+    path_evidence,
+    plural,
+    render_path,
+    rule_marks,
+)
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
@@ -241,14 +248,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
         shown = _trace_of(net, cls, point)
         packet = _packet_json(point)
         how, ref = _deciding_rule(shown)
-        marks = []
-        if ref is not None and ref.acl in net.acls and 1 <= ref.index <= len(net.acls[ref.acl].rules):
-            marks.append(net.acls[ref.acl].rules[ref.index - 1].mark)
-        if ref is not None and ref.node in net.nodes:
-            iface = net.nodes[ref.node].interfaces.get(ref.interface or "")
-            if iface is not None:
-                marks.append(iface.mark)
-        marks.append(net.nodes[cls.dst_node].mark)
+        marks = rule_marks(net, ref) + [net.nodes[cls.dst_node].mark]
         targets = [c.dst_node for c, _ in members]
         data: dict[str, Any] = {
             "src_node": cls.src_node, "dst_node": cls.dst_node, "dst_nodes": targets,

@@ -7,19 +7,23 @@ pair drawn from ``pairs``), with traffic rerouted as the simulator forwards:
 1. every demand still routes: none delivers less than it did before the
    failure (demands to or from a failed node go with it and are not counted).
    With ``survive: reachable`` (default) this is asked of the demands the
-   failure leaves a physical path to: a demand cut off because its only line
-   failed (a tree-shaped part of the plan, which claims no redundancy) is
-   reported but passes; a demand that could go round the failure but does
-   not (routing, VRFs, hosts that do not forward) fails. ``survive: all`` is
+   failure leaves a way round to (through forwarding devices, and through no
+   controlled device the demand did not cross before: see
+   :meth:`simulator.failures.FailureAnalysis.new_boundaries`): a demand cut
+   off because its only line failed (a tree-shaped part of the plan, which
+   claims no redundancy) is reported but passes; a demand that could go
+   round the failure but does not (routing, VRFs, filters on the way round)
+   fails. ``survive: all`` is
    the strict N-1 criterion: every demand must survive every failure;
 2. no failure drives a link direction above ``max_utilisation`` (default
    1.0: 100 %); a direction above it without any failure is the capacity
    rule's finding and is only mentioned here;
 3. every **key node** (default: nodes offering ``data_centre`` or tagged
    ``key``; ``key`` takes ``service:X``, ``tag:X``, ``role:X`` or a glob on
-   node names) keeps two paths to each of its partners that share no link and
-   no intermediate node (``key_to``, same selectors; default: the other key
-   nodes, or the top-level core routers when there is one key node). Transit
+   node names; with ``key_levels``, also the core routers of that many of
+   the plan's highest levels) keeps two paths to each of its partners in its
+   own network that share no link and no intermediate node (``key_to``, same selectors; default: the key
+   nodes at the top level of the same network, see :func:`key_pairs`). Transit
    runs through forwarding nodes only, as routing does.
 
 GB/T 22239-2019 8.1.2.1 e) asks for hardware redundancy of lines and key
@@ -41,12 +45,11 @@ from __future__ import annotations
 import fnmatch
 from typing import Literal
 
-import networkx as nx
 from pydantic import Field
 
-from simulator.failures import Failure
+from simulator.failures import Cuts, Failure
 from simulator.routing import FORWARDING_ROLES
-from topology.model import Network, Node
+from topology.model import LEVEL_ORDER, Network, Node
 
 from .capacity import assignment_of, direction_label, sweep_of
 from .evidence import cap_list, plural
@@ -66,6 +69,8 @@ class RedundancyParams(Params):
     survive: Literal["reachable", "all"] = Field("reachable", description="which demands must still route: "
                                                  "those with a physical path left (reachable) or every one (all)")
     key: list[str] = Field(["service:data_centre", "tag:key"], description="key nodes that need two disjoint paths")
+    key_levels: int = Field(0, ge=0, le=6, description="also count as key nodes the core routers of this many of "
+                                                       "the highest levels of the plan (2: e.g. province and prefecture)")
     key_to: list[str] = Field([], description="partners of the key nodes (default: each other)")
 
 
@@ -82,34 +87,76 @@ def select_nodes(net: Network, selectors: list[str]) -> list[str]:
     return [n.name for n in net.nodes.values() if any(hit(n, s) for s in selectors)]
 
 
-def disjoint_paths(net: Network, a: str, b: str) -> tuple[int, list[str]]:
-    """How many paths join ``a`` and ``b`` sharing no link and no intermediate node (capped at 2),
-    and, when fewer than 2, a smallest set of links and nodes whose failure leaves fewer.
+def disjoint_paths(net: Network, a: str, b: str, cuts: dict | None = None) -> tuple[int, list[str]]:
+    """How many paths join ``a`` and ``b`` sharing no link and no intermediate node (capped at 2), and,
+    when fewer than 2, every single point of failure between them (``link X``, ``node Y``).
 
-    Maximum flow with unit capacities: every forwarding node but ``a`` and ``b``
-    is split into in → out (capacity 1), every link into a node of its own
-    (capacity 1), so parallel links count as separate paths.
+    Transit runs through forwarding nodes only, as routing does. Two such
+    paths exist exactly when no single link or node separates the two
+    (Menger's theorem), which one depth-first search of the graph answers
+    (:meth:`simulator.failures.Cuts.single_points`); ``cuts`` caches those
+    searches between calls.
     """
-    graph = nx.DiGraph()
-    usable = {n for n, node in net.nodes.items() if node.role in FORWARDING_ROLES} | {a, b}
-    for n in usable - {a, b}:
-        graph.add_edge(("in", n), ("out", n), capacity=1, element=f"node {n}")
-    for link in net.links.values():
-        if link.a not in usable or link.b not in usable:
-            continue
-        lin, lout = ("link-in", link.name), ("link-out", link.name)
-        graph.add_edge(lin, lout, capacity=1, element=f"link {link.name}")
-        for end in link.ends:
-            graph.add_edge(("out", end), lin)
-            graph.add_edge(lout, ("in", end))
-    source, sink = ("out", a), ("in", b)
-    if source not in graph or sink not in graph:
+    cache = {} if cuts is None else cuts
+    forwarding = cache.get("forwarding")
+    if forwarding is None:
+        forwarding = cache["forwarding"] = frozenset(n for n, node in net.nodes.items() if node.role in FORWARDING_ROLES)
+    extra = frozenset(n for n in (a, b) if n not in forwarding)
+    found = cache.get(extra)
+    if found is None:
+        found = cache[extra] = Cuts(net, forwarding | extra)
+    points = found.single_points(a, b)
+    if points is None:
         return 0, []
-    value, (reach, _) = nx.maximum_flow_value(graph, source, sink), nx.minimum_cut(graph, source, sink)[1]
-    if value >= 2:
-        return 2, []
-    cut = sorted(data["element"] for u in reach for v, data in graph[u].items() if v not in reach and "element" in data)
-    return int(value), cut
+    return (1, points) if points else (2, [])
+
+
+def key_pairs(net: Network, keys: list[str], partners: list[str] | None) -> list[tuple[str, str]]:
+    """The pairs of nodes that need two disjoint paths, each inside one network.
+
+    With ``partners`` given: every key node with every partner. Otherwise each
+    key node with the key nodes of the highest level its network has (the top
+    of the hierarchy), and those among themselves; with a single key node in a
+    network, that node with the core routers at the top of the site tree.
+    """
+    pairs: list[tuple[str, str]] = []
+    seen: set[frozenset[str]] = set()
+
+    def add(a: str, b: str) -> None:
+        key = frozenset((a, b))
+        if a != b and key not in seen and net.nodes[a].domain == net.nodes[b].domain:
+            seen.add(key)
+            pairs.append((a, b))
+
+    if partners is not None:
+        for k in keys:
+            for t in partners:
+                add(k, t)
+        return pairs
+    roots = {s.name for s in net.sites.values() if s.parent is None}
+    by_domain: dict[str, list[str]] = {}
+    for k in keys:
+        by_domain.setdefault(net.nodes[k].domain, []).append(k)
+    for domain, members in by_domain.items():
+        rank = {k: LEVEL_ORDER.index(net.sites[net.nodes[k].site].level) if net.nodes[k].site in net.sites else 0
+                for k in members}
+        top = [k for k in members if rank[k] == min(rank.values())]
+        if len(members) == 1:
+            top = [n.name for n in net.nodes.values() if n.role == "core_router" and n.site in roots
+                   and n.domain == domain]
+        for k in members:
+            for t in top:
+                add(k, t)
+    return pairs
+
+
+def key_cores(net: Network, levels: int) -> list[str]:
+    """The core routers at the ``levels`` highest levels of the plan's site tree that have core routers."""
+    if levels <= 0:
+        return []
+    cores = [n for n in net.nodes.values() if n.role == "core_router" and n.site in net.sites]
+    present = sorted({net.sites[n.site].level for n in cores}, key=LEVEL_ORDER.index)[:levels]
+    return [n.name for n in cores if net.sites[n.site].level in present]
 
 
 def failed_elements(net: Network, failure: Failure) -> tuple[str, ...]:
@@ -122,7 +169,7 @@ def failed_elements(net: Network, failure: Failure) -> tuple[str, ...]:
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, RedundancyParams)
     a = assignment_of(net, context)
-    keys = select_nodes(net, p.key)
+    keys = list(dict.fromkeys(select_nodes(net, p.key) + key_cores(net, p.key_levels)))
     if not a.demands and not keys:
         return RuleResult.not_applicable(rule, "the plan has no peak demand and no key node "
                                          f"(matching {', '.join(p.key)})")
@@ -163,35 +210,27 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     # directions above the limit without any failure are the capacity rule's finding, not this one's
     intact_over = [k for k, v in a.load.items() if v / net.links[k[0]].bandwidth > p.max_utilisation]
     # 3. key nodes
-    partners = select_nodes(net, p.key_to) if p.key_to else []
-    if not p.key_to:
-        if len(keys) >= 2:
-            partners = keys
-        elif keys:
-            top = [s.name for s in net.sites.values() if s.parent is None]
-            partners = [n.name for n in net.nodes.values() if n.role == "core_router" and n.site in top]
     weak = 0
-    for k in keys:
-        for t in partners:
-            if t == k or (t in keys and keys.index(t) < keys.index(k) and k in partners):
-                continue
-            count, cut = disjoint_paths(net, k, t)
-            if count < 2:
-                weak += 1
-                if len(evidence) < MAX_EVIDENCE:
-                    marks = tuple(net.nodes[x.split(" ", 1)[1]].mark if x.startswith("node ")
-                                  else net.links[x.split(" ", 1)[1]].mark for x in cut[:10])
-                    evidence.append(Evidence(
-                        "node", f"key node {k} has {count} disjoint path{'s' if count != 1 else ''} to {t}"
-                                + (f"; single point of failure: {cap_list(cut, 3)}" if cut else ""),
-                        {"node": k, "to": t, "disjoint_paths": count, "cut": cut}, (net.nodes[k].mark,) + marks,
-                        tuple(dict.fromkeys((k, t)))))
+    cuts: dict = {}
+    pairs = key_pairs(net, keys, select_nodes(net, p.key_to) if p.key_to else None)
+    for k, t in pairs:
+        count, cut = disjoint_paths(net, k, t, cuts)
+        if count < 2:
+            weak += 1
+            if len(evidence) < MAX_EVIDENCE:
+                marks = tuple(net.nodes[x.split(" ", 1)[1]].mark if x.startswith("node ")
+                              else net.links[x.split(" ", 1)[1]].mark for x in cut[:10])
+                evidence.append(Evidence(
+                    "node", f"key node {k} has {count} disjoint path{'s' if count != 1 else ''} to {t}"
+                            + (f"; single point of failure: {cap_list(cut, 3)}" if cut else ""),
+                    {"node": k, "to": t, "disjoint_paths": count, "cut": cut}, (net.nodes[k].mark,) + marks,
+                    tuple(dict.fromkeys((k, t)))))
     if weak:
         problems.append(f"{plural(weak, 'key pair')} without two disjoint paths")
     cases = len(sweep.failures)
     if problems:
         return RuleResult.failed(rule, "; ".join(problems) + f" ({plural(cases, 'failure case')} tried)", evidence)
-    key_note = f"; {plural(len(keys), 'key node')} with two disjoint paths" if keys and partners else ""
+    key_note = f"; {plural(len(keys), 'key node')} with two disjoint paths" if pairs else ""
     if cut_cases and not strict:
         key_note += (f"; {plural(len(cut_cases), 'failure')} of a line or node with no alternative cut demands off "
                      f"(tree-shaped parts; survive: all makes this fail)")

@@ -85,6 +85,7 @@ class ForwardingDag:
     endings: list[Ending]
     delivered: float
     _parent: list[int | None] = field(repr=False, default_factory=list)  # a transition into each state
+    _first: list[int] = field(repr=False, default_factory=list)  # the first transition out of each state
 
     @property
     def nodes(self) -> frozenset[str]:
@@ -107,6 +108,19 @@ class ForwardingDag:
         steps = self.path_to(ending.state) + [ending.step]
         if ending.step.decision == "ttl_expired":
             steps[-1] = ending.step._replace(detail=expiry_detail(steps))
+        return steps
+
+    def way_through(self, transition: int) -> list[Step]:
+        """The steps of one way from the source through ``transition`` to an ending (first branches after it)."""
+        t = self.transitions[transition]
+        steps = self.path_to(t.origin) + [t.step]
+        state = t.target
+        while state is not None:
+            first = self._first[state]
+            steps.append(self.transitions[first].step)
+            state = self.transitions[first].target
+        if steps[-1].decision == "ttl_expired":
+            steps[-1] = steps[-1]._replace(detail=expiry_detail(steps))
         return steps
 
     def drops(self) -> list[Ending]:
@@ -156,9 +170,11 @@ def _build(fw: Forwarder, src: str, header: Header, target: str | None, vrf: str
     parent: list[int | None] = [None] * n
     transitions: list[Transition] = []
     endings: list[Ending] = []
+    first = [0] * n
     for x in order_:
         branches = succ[x]
         share = arrive[x] / len(branches)
+        first[x] = len(transitions)
         for s, k in branches:
             if k is None:
                 done = _delivered(s, target)
@@ -170,7 +186,7 @@ def _build(fw: Forwarder, src: str, header: Header, target: str | None, vrf: str
             if parent[k] is None:
                 parent[k] = len(transitions) - 1
     delivered = sum(e.share for e in endings if e.delivered)
-    return ForwardingDag(states, transitions, endings, min(1.0, delivered), parent)
+    return ForwardingDag(states, transitions, endings, min(1.0, delivered), parent, first)
 
 
 def _delivered(s: Step, target: str | None) -> bool:

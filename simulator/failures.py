@@ -8,9 +8,10 @@ demands on it, routed by a fresh :class:`~simulator.routing.RoutingState`.
 Demands with an endpoint on a failed node are *orphaned* (gone with the node,
 not counted as lost); a demand is *lost* when it delivers less than before,
 and a lost demand is *cut* when the failure leaves no physical way between its
-ends except through controlled devices (firewalls, gateways, tunnel ends) it
-did not cross before: there is then no alternative the plan provides, as in a
-tree-shaped part of the network (:meth:`FailureAnalysis.new_boundaries`).
+ends but through hosts (which forward nothing) or controlled devices
+(firewalls, gateways, tunnel ends) it did not cross before: there is then no
+alternative the plan provides, as in a tree-shaped part of the network
+(:meth:`FailureAnalysis.new_boundaries`).
 
 :meth:`FailureAnalysis.case` computes the same answer without redoing
 everything:
@@ -315,6 +316,7 @@ class FailureAnalysis:
         self._contributions: dict[int, tuple[tuple[Direction, float], ...]] = {}
         self._targets: dict[str, int | None] = {}
         self._devices: frozenset[str] | None = None
+        self._hosts: frozenset[str] | None = None
         self.by_tunnel: dict[str, list[int]] = {}
         for i, path in enumerate(self.assignment.paths):  # type: ignore[union-attr]
             for name in path.tunnels:
@@ -514,7 +516,15 @@ class FailureAnalysis:
         fw = self.forwarder
         assert fw is not None and self.assignment is not None
         crossed = self.assignment.paths[index].nodes
-        return frozenset(n for n in self._controlled() if n not in crossed)
+        return frozenset(n for n in self._controlled() if n not in crossed) | self._stubs()
+
+    def _stubs(self) -> frozenset[str]:
+        """Hosts, servers and MCUs: they carry no traffic for others, so no way round leads through them."""
+        fw = self.forwarder
+        assert fw is not None
+        if self._hosts is None:
+            self._hosts = frozenset(n for n, s in fw.nodes.items() if not s.forwarding)
+        return self._hosts
 
     def _controlled(self) -> frozenset[str]:
         if self._devices is None:

@@ -575,6 +575,17 @@ class Forwarder:
         self._tunnel_links[name] = frozenset(links)
         return status
 
+    def source_blind(self, node: str) -> bool:
+        """Whether ``node`` decides every packet without looking at its source.
+
+        True for a node with no ACL, no NAT, no one-way gateway, no default
+        action, no tunnel end and no tunnel route it learnt: only the
+        destination, the arrival interface and the VRF decide there.
+        """
+        ns = self.nodes[node]
+        return (not ns.boundary and ns.gateway is None and not ns.tunnel_ends and node not in self._injected_sides
+                and all(i.acl_in is None and i.acl_out is None and not i.nat for i in ns.interfaces.values()))
+
     def tunnel_probe(self, name: str) -> list[Step] | None:
         """The steps of the outer packet that did not get through when the tunnel is down (None when up)."""
         self.tunnel_up(name)

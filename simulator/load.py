@@ -167,6 +167,21 @@ def demand_trace(fw: Forwarder, demand: Flow) -> Trace | None:
     return trace_from_steps(fw.net, dag.trace_steps(ending), demand.src, demand.dst, None, demand.dst)
 
 
+def clear_trace(fw: Forwarder, demand: Flow, links: set[str] | frozenset[str]) -> Trace | None:
+    """A trace of the demand's packet that crosses one of ``links`` with its payload readable (None: none does).
+
+    Delivered or not: the trace runs on to wherever that branch ends.
+    """
+    header = demand_header(fw, demand)
+    if header is None or demand.src not in fw.net.nodes or demand.dst not in fw.net.nodes:
+        return None
+    dag = forwarding_dag(fw, demand.src, header, target=demand.dst)
+    for i, t in enumerate(dag.transitions):
+        if t.step.link in links and t.reached > EPSILON and readable(fw.net, t.step.header):
+            return trace_from_steps(fw.net, dag.way_through(i), demand.src, demand.dst, None, demand.dst)
+    return None
+
+
 def demand_path(fw: Forwarder, demand: Flow) -> DemandPath:
     """Where ``demand`` goes in the network of ``fw`` (see the module docstring)."""
     net = fw.net

@@ -149,8 +149,9 @@ class RoutingState:
         self._degrader: _Degrader | None = None
 
     def _index_for_lookup(self) -> None:
-        """Integer indexes of connected subnets and static routes, and a cache of Route objects (lookup is hot)."""
+        """Integer indexes of connected subnets and static routes, and caches of routes and next hops (hot)."""
         self._routes: dict[tuple, Route] = {}
+        self._toward: dict[tuple, list[NextHop]] = {}
         self._conn_index: dict[str, tuple[tuple[int, int, dict[int, tuple[ipaddress.IPv4Network, str]]], ...]] = {}
         for node, entries in self.connected.items():
             by_len: dict[int, dict[int, tuple[ipaddress.IPv4Network, str]]] = {}
@@ -355,11 +356,14 @@ class RoutingState:
             return [self._hop(node, l) for l in sorted(final[node], key=lambda l: l.name)]
         if not targets or node not in graph.index:
             return []
-        neighbors = _tree_or_core_hops(graph, node, frozenset(targets))
-        out = []
-        for neighbor in neighbors:
-            out.extend(self._hop(node, l) for l in graph.adjacency[node][neighbor])
-        return out
+        key = (node, frozenset(targets), vrf)  # owners hanging off the same routers share the way to them
+        found = self._toward.get(key)
+        if found is None:
+            found = []
+            for neighbor in _tree_or_core_hops(graph, node, key[1]):
+                found.extend(self._hop(node, l) for l in graph.adjacency[node][neighbor])
+            self._toward[key] = found
+        return list(found)
 
     def _backbone_attach(self, stub: str, vrf: str | None) -> list[tuple[str, Link]]:
         if vrf is None:
@@ -609,6 +613,7 @@ class _Degrader:
         state._conn_index = conn
         state._static_index = statics
         state._routes = {}
+        state._toward = {}
 
     def _graph(self, state: RoutingState, vrf: str | None, failed_links: set[str], failed_nodes: set[str]) -> _VrfGraph:
         base = self.base

@@ -35,7 +35,7 @@ from .packets import Header, plain_scapy, to_scapy
 from .selectors import select_nodes
 from .tunnels import decapsulate
 
-__all__ = ["Hop", "RoundTrip", "RuleRef", "Trace", "trace", "reply", "round_trip", "hops_from_steps",
+__all__ = ["Hop", "RoundTrip", "RoundTrips", "RuleRef", "Trace", "trace", "reply", "round_trip", "hops_from_steps",
            "resolve_destination", "trace_from_steps", "trace_text"]
 
 
@@ -74,6 +74,7 @@ class Hop:
     link: str | None
     detail: str = ""
     header: Header | None = field(default=None, compare=False, repr=False)
+    branches: int = field(default=1, compare=False, repr=False)  # equal-cost next hops there were to choose from
     _packets: _Packets | None = field(default=None, compare=False, repr=False)
     _index: int = field(default=0, compare=False, repr=False)
 
@@ -156,7 +157,7 @@ def _resolve_source(net: Network, src: str) -> str:
 def hops_from_steps(net: Network, steps: list[Step]) -> tuple[Hop, ...]:
     """Trace hops from the engine's steps; each hop's scapy packet is built when first asked for."""
     packets = _Packets(net, steps)
-    return tuple(Hop(s.node, s.in_if, s.out_if, s.decision, s.rule, s.link, s.detail, s.header, packets, i)
+    return tuple(Hop(s.node, s.in_if, s.out_if, s.decision, s.rule, s.link, s.detail, s.header, s.branches, packets, i)
                  for i, s in enumerate(steps))
 
 
@@ -273,6 +274,74 @@ def round_trip(net: Network, src: str, dst: str, proto: str = "tcp", sport: int 
     forward = trace(net, src, dst, proto, sport, dport, src_ip, icmp_type)
     back = reply(net, forward) if answer and forward.delivered else None
     return RoundTrip(forward, back)
+
+
+class RoundTrips:
+    """Round trips of probes on one network, each answered once per class of alike senders.
+
+    Two senders are *alike* when each is a host, server or MCU with exactly
+    one link, to the same forwarding node R, over interfaces of R with the
+    same ACLs, NAT and VRF, with no ACL of its own, in the same VRF and
+    domain. A round trip is *plain* when every node on its way but the
+    sender decides without looking at the source
+    (:meth:`Forwarder.source_blind`) and takes its only next hop. A plain
+    round trip that arrived holds for every sender alike: the way to the
+    target is the same from R on, and the way back leads to R as for the
+    first sender, since nothing on it looks at anything but the destination,
+    which routes alike to every host hanging off R. Everything else is traced
+    for each sender.
+
+        >>> trips = RoundTrips(net)                                  # doctest: +SKIP
+        >>> trips.get("乡镇PC", "县核心", "icmp", 8).delivered        # doctest: +SKIP
+        True
+    """
+
+    def __init__(self, net: Network):
+        self.net = net
+        self.fw = build_forwarding(net)
+        self._trips: dict[tuple, RoundTrip | None] = {}
+        self._shared: dict[tuple, RoundTrip] = {}
+
+    def get(self, src: str, dst: str, proto: str, dport: int, answer: bool = True) -> RoundTrip | None:
+        """The round trip of a probe to node ``dst`` (``dport``: the ICMP type for icmp); None when an end has
+        no address."""
+        key = (src, dst, proto, dport, answer)
+        if key in self._trips:
+            return self._trips[key]
+        alike = self._alike(src)
+        shared = self._shared.get((alike, dst, proto, dport, answer)) if alike is not None else None
+        if shared is not None:
+            return shared
+        try:
+            if proto == "icmp":
+                trip = round_trip(self.net, src, dst, "icmp", 0, 0, icmp_type=dport, answer=answer)
+            else:
+                trip = round_trip(self.net, src, dst, proto, 40000, dport, answer=answer)
+        except SelectorError:
+            trip = None
+        self._trips[key] = trip
+        if trip is not None and alike is not None and trip.delivered and self._plain(trip):
+            self._shared[(alike, dst, proto, dport, answer)] = trip
+        return trip
+
+    def _alike(self, node: str) -> tuple | None:
+        fw = self.fw
+        ns = fw.nodes[node]
+        if ns.forwarding or len(ns.interfaces) != 1:
+            return None
+        (iface,) = ns.interfaces.values()
+        if iface.peer is None or iface.acl_in is not None or iface.acl_out is not None or iface.nat:
+            return None
+        peer = fw.nodes[iface.peer].interfaces.get(iface.peer_if or "")
+        if peer is None:
+            return None
+        return (iface.peer, peer.acl_in.name if peer.acl_in else None, peer.acl_out.name if peer.acl_out else None,
+                peer.nat, peer.vrf, ns.vrf, ns.domain)
+
+    def _plain(self, trip: RoundTrip) -> bool:
+        sender = trip.forward.src
+        return all(h.node == sender or (self.fw.source_blind(h.node) and h.rule is None and h.decision != "encapsulated")
+                   and h.branches == 1 for h in trip.hops)
 
 
 def trace_text(t: Trace) -> str:

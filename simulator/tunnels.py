@@ -11,7 +11,8 @@ packet is forwarded on from *p*.
   an untrusted domain (the internet), else facing another domain than the
   tunnel's, else its loopback, else its first interface address.
 - The selector of *e*: the tunnel's ``protect`` prefixes, minus what lies on
-  *e*'s own side; when ``protect`` is empty, the addresses and LANs of the
+  *e*'s own side (*e* injects those prefixes, and the far side's own
+  addresses and LANs inside them, into the routing of its side); when ``protect`` is empty, the addresses and LANs of the
   nodes *behind p*: reached from *p* over nodes of trusted domains without
   passing through *e* (the endpoints' underlay addresses never match).
 - ESP is real: :func:`encapsulate` encrypts with scapy's
@@ -200,7 +201,9 @@ def tunnel_ends(net: Network, tunnel: Tunnel) -> list[TunnelEnd]:
     for end, peer in ((tunnel.a, tunnel.b), (tunnel.b, tunnel.a)):
         if protect:
             selector = _intervals(protect) - owned[end]
+            # the protected prefixes, and what the far side originates inside them (as specific as its own routes)
             routes = [p for p in protect if _intervals([p]) & selector]
+            routes += [p for p in prefixes[peer] if _intervals([p]) & selector]
         else:
             selector = owned[peer] - owned[end]
             routes = [p for p in prefixes[peer] if _intervals([p]) & selector]

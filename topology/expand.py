@@ -455,7 +455,7 @@ class _Expander:
         self._check_addresses(nodes, links)
         acls = self._acls(nodes)
         vrfs = self._vrfs(domains)
-        self._check_interface_refs(nodes, acls, vrfs)
+        self._check_interface_refs(nodes, links, acls, vrfs)
         tunnels = self._tunnels(nodes, domains)
         services = self._services()
         flows = self._flows(nodes, services)
@@ -466,6 +466,7 @@ class _Expander:
             tunnels=freeze(tunnels), acls=freeze(acls), vrfs=freeze(vrfs), services=freeze(services),
             flows=tuple(flows), phases=phases, policies=tuple(self.spec.policies),
             assumptions=tuple(self.spec.assumptions), waivers=self.waivers(),
+            expect_fail=tuple(self.spec.expect.fail) if self.spec.expect is not None else None,
             declined_policies=self.declined_policies(), domain_kinds=freeze(kinds), mark=self.mark(()),
         )
 
@@ -700,7 +701,13 @@ class _Expander:
             out[name] = Vrf(name, v.title, v.domain, tuple(v.import_), self.mark(("vrfs", name)))
         return out
 
-    def _check_interface_refs(self, nodes: dict[str, Node], acls: dict, vrfs: dict) -> None:
+    @staticmethod
+    def _neighbours(node: Node, links: dict[str, Link]) -> set[str]:
+        return {links[i.link].other(node.name) for i in node.interfaces.values() if i.link in links}
+
+    def _check_interface_refs(self, nodes: dict[str, Node], links: dict[str, Link], acls: dict, vrfs: dict) -> None:
+        owned = {str(a.ip) for n in nodes.values() for a in n.addresses}
+        neighbours: dict[str, set[str]] = {}
         for node in nodes.values():
             if node.vrf and node.vrf not in vrfs:
                 self.issues.add(node.mark, f"node '{node.name}' is in unknown VRF '{node.vrf}'", suggest(node.vrf, vrfs, "vrfs"))
@@ -714,9 +721,16 @@ class _Expander:
             for route in node.routes:
                 if route.vrf and route.vrf not in vrfs:
                     self.issues.add(node.mark, f"a static route of '{node.name}' names unknown VRF '{route.vrf}'", suggest(route.vrf, vrfs, "vrfs"))
-                if not _is_address(route.via) and route.via not in nodes:
+                if _is_address(route.via):
+                    if route.via not in owned:
+                        self.issues.add(node.mark, f"a static route of '{node.name}' goes via {route.via}, an address no "
+                                        "node of the plan has", "write the address of a next-hop interface or a neighbour's name")
+                elif route.via not in nodes:
                     self.issues.add(node.mark, f"a static route of '{node.name}' goes via '{route.via}', neither an address nor a node",
                                     "write an IPv4 address or a neighbour's name")
+                elif route.via not in neighbours.setdefault(node.name, self._neighbours(node, links)):
+                    self.issues.add(node.mark, f"a static route of '{node.name}' goes via '{route.via}', which is not "
+                                    f"linked to {node.name}", "name a node cabled to this one, or give the next hop's address")
 
     def _tunnels(self, nodes: dict[str, Node], domains: dict) -> dict[str, Tunnel]:
         out = {}
@@ -747,7 +761,7 @@ class _Expander:
 
     def _services(self) -> dict[str, Service]:
         return {name: Service(name, s.kind, s.rate, s.packet_size, s.protocol, s.port, s.title, s.max_delay,
-                              self.mark(("services", name))) for name, s in self.spec.services.items()}
+                              self.mark(("services", name)), s.one_way) for name, s in self.spec.services.items()}
 
     def _flows(self, nodes: dict[str, Node], services: dict[str, Service]) -> list[Flow]:
         flows: list[Flow] = []
@@ -773,7 +787,8 @@ class _Expander:
                 pairs = [(src, dst), (dst, src)] if t.bidirectional else [(src, dst)]
                 for s, d in pairs:
                     flows.append(Flow(service.name, service.kind, s, d, rate, service.packet_size, service.protocol,
-                                      service.port, max(phase, nodes[s].phase, nodes[d].phase), self.mark(path)))
+                                      service.port, max(phase, nodes[s].phase, nodes[d].phase), self.mark(path),
+                                      one_way=service.one_way))
             if missing:
                 self.error(path + ("to",), f"traffic to '{missing[0]}' names no node"
                            + (f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""), suggest(missing[0], nodes, "nodes"))

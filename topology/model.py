@@ -230,6 +230,7 @@ class Service:
     title: str | None = None
     max_delay: float | None = None
     mark: Mark = NO_MARK
+    one_way: bool = False  # no answers come back (a push through a one-way gateway)
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,6 +248,7 @@ class Flow:
     phase: int
     mark: Mark = NO_MARK
     origin: str = "plan"  # plan: from the plan's traffic; cascade: derived from the video MCU cascade
+    one_way: bool = False  # the service expects no answer (see Service.one_way)
 
     @property
     def label(self) -> str:
@@ -317,6 +319,7 @@ class Network:
     policies: tuple[str, ...] = ()
     assumptions: tuple[str, ...] = ()
     waivers: tuple[Waiver, ...] = ()
+    expect_fail: tuple[str, ...] | None = None  # a variant's planted fault: exactly these rules must fail
     declined_policies: tuple[DeclinedPolicy, ...] = ()
     domain_kinds: Mapping[str, DomainKind] = field(default_factory=lambda: MappingProxyType({}))
     phase: int | None = None  # set on a view cut to one phase

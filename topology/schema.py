@@ -354,6 +354,8 @@ class ServiceSpec(Strict):
     port: Annotated[int, Field(ge=1, le=65535)] = 443
     title: str | None = None
     max_delay: Delay | None = None
+    one_way: bool = Field(False, description="the service only sends (e.g. an import through a one-way gateway): "
+                                             "no answer is expected back, even over TCP")
 
 
 class SelectorSpec(Strict):
@@ -415,6 +417,12 @@ class WaiverSpec(Strict):
     expires: Date = Field(description="last day the waiver holds, YYYY-MM-DD")
 
 
+class ExpectSpec(Strict):
+    """What a plan variant must give when checked: a planted fault says which rules it breaks."""
+
+    fail: list[Name] = Field(description="ids of the rules that must fail (every other rule must not)")
+
+
 class PlanSpec(Strict):
     name: Name
     title: str | None = None
@@ -424,6 +432,8 @@ class PlanSpec(Strict):
     policies: list[Name] = []
     declined_policies: dict[Name, Text] = Field({}, description="built-in packs the plan does not take, and why")
     waivers: list[WaiverSpec] = []
+    expect: ExpectSpec | None = Field(None, description="for a plan variant with a planted fault: the rules it must "
+                                                        "fail (govnet check and the pytest plugin hold it to that)")
     domain_kinds: dict[KindName, DomainKindSpec] = {}
     default_phase: Name | None = None
     domains: dict[Name, DomainSpec] = {}

@@ -27,7 +27,8 @@ SCENARIOS = ROOT / "scenarios"
 PLANS = sorted(SCENARIOS.glob("*/plan.yaml"))
 VARIANTS = sorted(SCENARIOS.glob("*/faults/*.yaml"))
 # the five faults the plan-format issue asks for, all planted in chuxiong; other scenarios may plant more kinds
-CHUXIONG_FAULT_KINDS = {"physical_isolation", "logical_isolation", "encrypted_over", "unified_channel", "capacity"}
+CHUXIONG_FAULT_KINDS = {"physical_isolation", "logical_isolation", "encrypted_over", "unified_channel", "capacity",
+                        "delivery", "coverage", "classification"}
 RULE_KINDS = CHUXIONG_FAULT_KINDS | {"classification"}
 EXPECTED_SCENARIOS = {"chuxiong", "weihai", "changchun", "xiushan", "civil-affairs", "yunnan"}
 
@@ -474,6 +475,8 @@ def diff(base, variant):
                   if [(r.action, r.src, r.dst, r.proto, r.sport, r.dport) for r in base.acls.get(name, _NO_ACL).rules]
                   != [(r.action, r.src, r.dst, r.proto, r.sport, r.dport) for r in variant.acls.get(name, _NO_ACL).rules]},
         "tunnels~": {(t.kind, t.encrypted) for t in variant.tunnels.values()} != {(t.kind, t.encrypted) for t in base.tunnels.values()},
+        "routes~": {n for n in base.nodes.keys() & variant.nodes.keys() if base.nodes[n].routes != variant.nodes[n].routes},
+        "flows+": {(f.service, f.src, f.dst) for f in variant.flows} - {(f.service, f.src, f.dst) for f in base.flows},
     }
 
 
@@ -498,8 +501,23 @@ def test_variant_differs_from_its_base_in_exactly_the_planted_fault(path):
     if kind == "physical_isolation":
         assert touched == {"nodes+", "links+"} and len(d["nodes+"]) == 1
         pc = next(iter(d["nodes+"]))
-        assert variant.nodes[pc].role == "host"
         assert {kinds[variant.nodes[x].domain] for x in neighbours(variant, pc)} >= {"intranet", "extranet"}
+        if variant.nodes[pc].role == "one_way_gateway":  # an import device: its extranet side reaches the internet
+            assert kinds[variant.nodes[pc].gateway.from_domain] == "extranet"
+            assert any(kinds[d.name] == "internet" for d in variant.domains.values())
+        else:
+            assert variant.nodes[pc].role == "host"
+    elif kind == "delivery":
+        assert touched <= {"acls~", "flows+"} and touched
+        for name in d["acls~"]:  # a gateway that no longer lets its tunnel's ESP in
+            assert "esp" in {r.proto for r in base.acls[name].rules if r.action == "permit"}
+            assert "esp" not in {r.proto for r in variant.acls[name].rules if r.action == "permit"}
+        for _, src, dst in d["flows+"]:  # declared traffic to the DMZ on a port the firewall does not open
+            assert kinds[variant.nodes[dst].domain] == "dmz" and variant.level_of(src) == "township"
+    elif kind == "coverage":
+        assert touched == {"routes~"} and len(d["routes~"]) == 1
+        (router,) = d["routes~"]
+        assert variant.nodes[router].role == "core_router" and len(variant.nodes[router].routes) == 1
     elif kind == "unified_channel":
         assert touched == {"links+"} and len(d["links+"]) == 1
         a, b = sorted(next(iter(d["links+"])))
@@ -521,6 +539,10 @@ def test_variant_differs_from_its_base_in_exactly_the_planted_fault(path):
         assert len(extra) == 1
         extranet = [d.pool for d in variant.domains.values() if d.kind == "extranet"]
         assert any(extra[0].dst.subnet_of(p) or p.subnet_of(extra[0].dst) for p in extranet)
+    elif kind == "encrypted_over" and d["routes~"]:
+        assert touched == {"routes~"} and len(d["routes~"]) == 1
+        (device,) = d["routes~"]  # a static route at the internet exit
+        assert any(kinds[variant.nodes[x].domain] == "internet" for x in neighbours(variant, device))
     elif kind == "encrypted_over":
         assert touched <= {"tunnels~", "acls~"} and d["tunnels~"]
         assert variant.tunnels and all(not t.encrypted for t in variant.tunnels.values())

@@ -102,9 +102,38 @@ def ancestors(site):
 
 
 def brute_force(nodes, edges) -> set[tuple[str, str]]:
-    graph = nx.Graph()
-    graph.add_nodes_from(n for n, *_ in nodes)
-    graph.add_edges_from((nodes[a][0], nodes[b][0]) for a, b in edges)
+    """The coverage gaps, from the rule's definition (A reaches B when a packet gets there and its answer
+    back), written apart from the simulator: routers carry traffic, hosts and servers do not; an end system
+    sends to a node it is cabled to directly, else through its first router (links in name order)."""
+    names = [n for n, *_ in nodes]
+    role = {n: r for n, r, *_ in nodes}
+    neigh = {n: set() for n in names}
+    link_names = {n: [] for n in names}
+    for a, b in edges:
+        x, y = nodes[a][0], nodes[b][0]
+        neigh[x].add(y)
+        neigh[y].add(x)
+        link_names[x].append((f"{x}--{y}", y))
+        link_names[y].append((f"{x}--{y}", x))
+    routers = nx.Graph()
+    routers.add_nodes_from(n for n in names if role[n] == "core_router")
+    routers.add_edges_from((x, y) for x in names for y in neigh[x] if role[x] == role[y] == "core_router")
+
+    def one_way(u, v) -> bool:
+        if v in neigh[u]:
+            return True
+        start = u
+        if role[u] != "core_router":
+            gateways = [other for _, other in sorted(link_names[u]) if role[other] == "core_router"]
+            if not gateways:
+                return False
+            start = gateways[0]
+        ends = [v] if role[v] == "core_router" else [r for r in neigh[v] if role[r] == "core_router"]
+        return any(nx.has_path(routers, start, e) for e in ends)
+
+    def reaches(u, v) -> bool:
+        return one_way(u, v) and one_way(v, u)
+
     by_site = lambda pred: {s: [n for n, r, site, sv in nodes if site == s and pred(r, sv)] for s in SITES}  # noqa: E731
     cores = by_site(lambda r, sv: r == "core_router")
     docs = by_site(lambda r, sv: "document_exchange" in sv)
@@ -117,21 +146,21 @@ def brute_force(nodes, edges) -> set[tuple[str, str]]:
         return None
 
     gaps = set()
-    for name, role, site, _ in nodes:
-        if role == "core_router":
+    for name, kind, site, _ in nodes:
+        if kind == "core_router":
             up = nearest(site, cores, skip=True)
-            if up and not any(nx.has_path(graph, name, c) for c in up[1]):
+            if up and not any(reaches(name, c) for c in up[1]):
                 gaps.add((name, "parent_core"))
-        if role != "host":
+        if kind != "host":
             continue
         core = nearest(site, cores)
-        if core is None or not any(nx.has_path(graph, name, c) for c in core[1]):
+        if core is None or not any(reaches(name, c) for c in core[1]):
             gaps.add((name, "core"))
         if any_doc:
             own = nearest(site, docs)
-            if own is None or not any(nx.has_path(graph, name, c) for c in own[1]):
+            if own is None or not any(reaches(name, c) for c in own[1]):
                 gaps.add((name, "document_exchange"))
-            elif (up := nearest(own[0], docs, skip=True)) and not any(nx.has_path(graph, name, c) for c in up[1]):
+            elif (up := nearest(own[0], docs, skip=True)) and not any(reaches(name, c) for c in up[1]):
                 gaps.add((name, "document_exchange"))
     return gaps
 

@@ -148,6 +148,13 @@ def test_planted_fault_shows_up(name, fault_name):
         assert new, "the hole lets nothing new through"
         c, rest = new[0]
         assert c.trace.delivered and c.trace.hops[0].node in untrusted(net)
+    elif kind == "encrypted_over" and changed_routes(net, ref):
+        (node,) = changed_routes(net, ref)  # a static route at the internet exit
+        route = net.nodes[node].routes[0]
+        t = trace(net, node, str(route.prefix.network_address))
+        assert not t.delivered, "the misrouted packet is dropped later on"
+        leaks = [h for h in t.hops if h.link and net.links[h.link].medium == "internet" and h.header.inner is None]
+        assert leaks and leaks[0].node == node, t.text()
     elif kind == "encrypted_over":
         clear = [t for t in net.tunnels.values() if not t.encrypted]
         assert clear, "no unencrypted tunnel in the fault"
@@ -178,5 +185,21 @@ def test_planted_fault_shows_up(name, fault_name):
         link = changed[0]
         t = trace(net, link.a, link.b)
         assert t.delivered and link.name in [h.link for h in t.hops]
+    elif kind == "delivery":
+        fw = build_forwarding(net)
+        down = [t for t in net.tunnels if not fw.tunnel_up(t)[0]]
+        lost = [f for f in net.flows if not trace(net, f.src, f.dst, f.protocol, 40000, f.port).delivered]
+        assert lost, "some declared flow of the fault does not arrive"
+        assert all(trace(ref, f.src, f.dst, f.protocol, 40000, f.port).delivered for f in lost if f in ref.flows)
+        assert down or any(f not in ref.flows for f in lost)
+    elif kind == "coverage":
+        (node,) = changed_routes(net, ref)
+        route = net.nodes[node].routes[0]
+        there = trace(net, node, str(route.prefix.network_address))
+        assert not there.delivered and trace(ref, node, str(route.prefix.network_address)).delivered
     else:
         pytest.skip(f"rule kind {kind} is not a packet-level property")
+
+
+def changed_routes(net, ref) -> list[str]:
+    return [n for n in net.nodes if n in ref.nodes and net.nodes[n].routes != ref.nodes[n].routes]
