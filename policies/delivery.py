@@ -67,6 +67,7 @@ class _Group:
     decision: str
     cause: str
     trace: Trace | None
+    tunnel: str | None = None
     demands: list[Flow] = field(default_factory=list)
     marks: list[Mark] = field(default_factory=list)
 
@@ -97,12 +98,12 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     views = phase_views(net, p.phases)
 
     def stopped(phase: str | None, way: str, t: Trace | None, demand: Flow | None, marks: list[Mark],
-                fallback: tuple[str, str, str]) -> None:
+                fallback: tuple[str, str, str], tunnel: str | None = None) -> None:
         node, decision, cause = _cause(t) if t is not None else fallback
-        key = (phase, way, node, decision, cause)
+        key = (phase, way, node, decision, cause, tunnel)
         group = groups.get(key)
         if group is None:
-            group = groups[key] = _Group(phase, way, node, decision, cause, t)
+            group = groups[key] = _Group(phase, way, node, decision, cause, t, tunnel)
             group.marks.extend(marks)
         if demand is not None:
             group.demands.append(demand)
@@ -120,7 +121,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                 probe = fw.tunnel_probe(name)
                 t = trace_from_steps(view, probe, probe[0].node, tunnel.b if probe[0].node == tunnel.a else tunnel.a) \
                     if probe else None
-                stopped(phase, "tunnel", t, None, [tunnel.mark], (tunnel.a, "down", f"tunnel {name} is down: {why}"))
+                stopped(phase, "tunnel", t, None, [tunnel.mark], (tunnel.a, "down", why), name)
         if not p.flows:
             continue
         a = base_assignment(view)
@@ -180,7 +181,8 @@ def _evidence(net: Network, g: _Group) -> Evidence:
     phase = f" in phase {g.phase}" if g.phase else ""
     labels = [d.label for d in g.demands]
     if g.way == "tunnel":
-        summary = f"{g.cause}{phase}"
+        summary = (f"tunnel {g.tunnel} is down{phase}: its outer packets are {g.decision.replace('_', ' ')} at "
+                   f"{g.node} ({g.cause})")
     elif g.way == "back":
         summary = (f"{plural(len(g.demands), 'declared TCP demand')} get no answer{phase}: the reply is {g.decision} "
                    f"at {g.node} ({g.cause}); {cap_list(labels, 3)}")
@@ -188,7 +190,7 @@ def _evidence(net: Network, g: _Group) -> Evidence:
         summary = (f"{plural(len(g.demands), 'declared demand')} do not arrive{phase}: {g.decision.replace('_', ' ')} "
                    f"at {g.node} ({g.cause}); {cap_list(labels, 3)}")
     data: dict[str, Any] = {
-        "phase": g.phase, "way": g.way, "node": g.node, "decision": g.decision, "cause": g.cause,
+        "phase": g.phase, "way": g.way, "tunnel": g.tunnel, "node": g.node, "decision": g.decision, "cause": g.cause,
         "demands": [{"service": d.service, "src": d.src, "dst": d.dst, "protocol": d.protocol, "port": d.port}
                     for d in g.demands[:MAX_LISTED]],
         "count": len(g.demands),

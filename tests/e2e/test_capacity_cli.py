@@ -113,3 +113,15 @@ def test_the_thin_uplink_fault_fails_exactly_the_capacity_rule():
     assert {v["link"] for v in thin["violations"]} == {"永仁县外网核心--楚雄州外网核心"}
     assert [r["kind"] for r in base["rules"] if r["status"] == "fail"] == []
     assert base_code == 0
+
+
+def test_demand_that_cannot_be_placed_fails_the_capacity_command(tmp_path):
+    # h2 hangs on a router with no way to the server: its demand is listed as not placed, exit 1
+    text = STAR.replace("  srv: {role: server}\n", "  srv: {role: server}\n  r9: {role: router}\n").replace(
+        "- {a: h2, b: core, bandwidth: 10M, latency: 1ms}", "- {a: h2, b: r9}")
+    r = invoke(write_plan(tmp_path, text), "--failures", "none", "--format", "json")
+    assert r.returncode == 1, r.stderr
+    report = json.loads(r.stdout)
+    assert [(u["src"], u["dst"]) for u in report["undelivered"]] == [("h2", "srv")]
+    assert report["undelivered"][0]["drops"][0]["node"] == "r9"
+    assert [x["status"] for x in report["rules"] if x["kind"] == "capacity"] == ["fail"]

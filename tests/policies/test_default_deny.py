@@ -169,3 +169,25 @@ def brute_force_dead(acl: Acl) -> set[int]:
 @given(acls())
 def test_oracle_dead_rules(acl):
     assert {index for index, _, _ in acl_findings(acl)} == brute_force_dead(acl)
+
+
+def test_a_rule_naming_a_node_with_several_addresses_is_judged_once_as_written(tmp_path):
+    # the server has a loopback, a link address and a LAN that holds them: the rule naming it matches
+    # packets no earlier rule decides, so it is no dead rule, and it is one rule, not three
+    net = load(tmp_path, plan("""\
+    nodes:
+      fw: {role: firewall, interfaces: {out: {acl_in: in}, inside: {}}}
+      isp: {role: cloud, domain: inet}
+      srv: {role: server, lan: 10.53.9.0/24}
+    links: [{a: "fw:out", b: isp, domain: inet}, fw:inside -- srv]
+    acls:
+      in:
+        - {action: permit, proto: tcp, dst: srv, dport: 443}
+        - {action: permit, proto: tcp, dst: srv, dport: 443}
+        - {action: deny}
+    """))
+    pieces = [r for r in net.acls["in"].rules if r.index == 1]
+    assert len(pieces) >= 3  # the expansion the rule is judged across
+    result = evaluate(net, "default_deny", {"require_device": False, "ends_in_deny": False})
+    found = [(e.data["rule"], e.data["finding"], e.data["covered_by"]) for e in result.evidence]
+    assert found == [(2, "redundant", [1])]  # rule 1 is live; its copy, rule 2, is dead, counted once

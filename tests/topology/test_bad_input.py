@@ -210,3 +210,19 @@ def test_cli_missing_file_and_directory(tmp_path):
     assert result.returncode == 2 and "cannot read the file" in result.stderr and "Traceback" not in result.stderr
     result = run_cli("show", tmp_path)
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+def test_a_static_route_via_a_node_that_is_not_a_neighbour(tmp_path):
+    issues = issues_of(tmp_path, """\
+    name: s
+    domains: {d: {kind: extranet, pool: 10.0.0.0/24}}
+    sites: {s: {}}
+    defaults: {node: {domain: d, site: s}}
+    nodes:
+      a: {role: router, routes: [{prefix: 10.9.0.0/16, via: c}, {prefix: 10.8.0.0/16, via: 10.0.0.200}]}
+      b: {role: router}
+      c: {role: router}
+    links: [a -- b, b -- c]
+    """)
+    assert any("goes via 'c', which is not linked to a" in i for i in issues), issues
+    assert any("goes via 10.0.0.200, an address no node of the plan has" in i for i in issues), issues
