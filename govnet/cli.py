@@ -1,15 +1,24 @@
 """The ``govnet`` command: a click group whose commands live in ``govnet.commands``.
 
-Errors of the project's own types are turned into messages here and nowhere
-else: a :class:`topology.PlanError` prints one ``FILE:LINE:COL: error: ...``
-line per issue on stderr and exits 2; any other :class:`topology.GovnetError`
-prints ``govnet: error: ...`` and exits 2.
+Exit codes mean one thing each:
+
+- 0: compliant, delivered, done;
+- 1: a finding (a rule fails, a packet is dropped);
+- 2: bad input or usage: a :class:`topology.PlanError` prints one
+  ``FILE:LINE:COL: error: ...`` line per issue on stderr, any other
+  :class:`topology.GovnetError` prints ``govnet: error: ...``; nothing is written;
+- 3: an internal error (a bug of govnet): a short message naming the version
+  and asking for a report; the traceback only with ``--debug``;
+- 130: interrupted (Ctrl-C); nothing is written.
+
+Errors are turned into messages here and nowhere else.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+import traceback
 
 import click
 
@@ -51,12 +60,50 @@ class _Group(click.Group):
             ctx.exit(2)
 
 
+EXIT_INTERNAL = 3
+EXIT_INTERRUPTED = 130
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="govnet")
-def cli() -> None:
+@click.option("--debug", is_flag=True, help="show the traceback of an internal error")
+def cli(debug: bool) -> None:
     """Plan e-government networks and prove them compliant before rollout."""
 
 
+def run(args: list[str]) -> int:
+    """Run ``govnet ARGS`` and return its exit code (see the module docstring)."""
+    try:
+        value = cli.main(args=args, prog_name="govnet", standalone_mode=False)
+        return value if isinstance(value, int) else 0
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.exceptions.Abort:
+        click.echo("govnet: interrupted; nothing was written", err=True)
+        return EXIT_INTERRUPTED
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except PlanError as exc:
+        for issue in exc.issues:
+            click.echo(issue.render(), err=True)
+        return 2
+    except GovnetError as exc:
+        click.echo(f"govnet: error: {exc}", err=True)
+        return 2
+    except KeyboardInterrupt:
+        click.echo("govnet: interrupted; nothing was written", err=True)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # noqa: BLE001  (the edge: every other error is a bug, reported as one)
+        if "--debug" in args:
+            traceback.print_exc()
+        click.echo(f"govnet {__version__}: internal error ({type(exc).__name__}: {exc}). This is a bug of govnet; "
+                   "please report it with the command you ran" + ("" if "--debug" in args else
+                                                                 " and the output of the same command with --debug"),
+                   err=True)
+        return EXIT_INTERNAL
+
+
 def main() -> None:
-    """Console-script entry point (exit 2 on usage errors, as click does)."""
-    sys.exit(cli.main(standalone_mode=True))
+    """Console-script entry point."""
+    sys.exit(run(sys.argv[1:]))

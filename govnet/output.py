@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 import click
 
 from topology.files import write_atomic
 
-__all__ = ["write_atomic", "dumps_json", "emit"]
+__all__ = ["write_atomic", "dumps_json", "emit", "printable"]
 
 
 def dumps_json(data: Any) -> str:
@@ -17,9 +20,18 @@ def dumps_json(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, default=str) + "\n"
 
 
-def emit(text: str, output: str | None = None) -> None:
-    """Print ``text`` or write it to ``output`` atomically."""
+def emit(text: str, output: str | Path | None = None, inputs: Iterable[str] = ()) -> None:
+    """Print ``text`` (control characters shown as escapes) or write it to ``output`` atomically, never over
+    one of ``inputs``."""
     if output:
-        write_atomic(output, text.encode("utf-8"))
+        write_atomic(output, text.encode("utf-8"), inputs)
     else:
-        click.echo(text, nl=False)
+        click.echo(printable(text), nl=False)
+
+
+def printable(text: str) -> str:
+    """``text`` with every control character but tab and line feed written as ``\\uXXXX``."""
+    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

@@ -45,6 +45,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from topology.errors import Mark, PlanError, PlanIssue
 from topology.model import CLASSIFICATION_ORDER, DeclinedPolicy, Network
+from topology.loader import include_boundary
 from topology.validation import issues_from_validation, suggest
 from topology.yaml_source import mark_for, read_yaml_file
 
@@ -98,6 +99,7 @@ class Policy:
     title: str | None
     rules: tuple[PolicyRule, ...]
     pack: bool = False
+    file: str | None = None  # the file it was read from (resolved)
 
 
 def pack_names() -> list[str]:
@@ -172,12 +174,14 @@ def load_policy_file(path: str | Path, display: str | None = None, pack: str | N
                                 param_marks=param_marks))
     if issues:
         raise PolicyError(issues)
-    return Policy(name=name, source=pack or shown, title=spec.title, rules=tuple(rules), pack=pack is not None)
+    return Policy(name=name, source=pack or shown, title=spec.title, rules=tuple(rules), pack=pack is not None,
+                  file=str(path.resolve()))
 
 
 def resolve_policies(names: list[str] | tuple[str, ...], base: Path | None = None,
-                     marks: list[Mark] | None = None) -> list[Policy]:
-    """Load each named pack or file (files relative to ``base``); rule ids must be unique across them."""
+                     marks: list[Mark] | None = None, within: Path | None = None) -> list[Policy]:
+    """Load each named pack or file (files relative to ``base``, and inside the folder ``within`` when given);
+    rule ids must be unique across them."""
     issues: list[PlanIssue] = []
     out: list[Policy] = []
     for i, name in enumerate(names):
@@ -189,7 +193,19 @@ def resolve_policies(names: list[str] | tuple[str, ...], base: Path | None = Non
                 path = Path(name)
                 if base is not None and not path.is_absolute():
                     path = base / path
-                if not path.is_file():
+                try:
+                    outside = within is not None and not path.resolve().is_relative_to(within.resolve())
+                    present = path.is_file()
+                except OSError as exc:
+                    issues.append(PlanIssue(where or Mark(name[:80]), f"policy file '{name[:80]}' cannot be read "
+                                            f"({exc.strerror or exc})", "name a policy file in the plan's folder"))
+                    continue
+                if outside:
+                    issues.append(PlanIssue(where or Mark(name), f"policy file '{name}' lies outside the plan's "
+                                            f"folder {within.name}/" if within else "", "keep the policy files of a "
+                                            "plan inside its scenario folder, as its includes are"))
+                    continue
+                if not present:
                     issues.append(PlanIssue(where or Mark(name), f"policy file '{name}' does not exist",
                                             f"paths are relative to {base or 'the working directory'}; "
                                             f"built-in packs: {', '.join(pack_names())}"))
@@ -221,7 +237,7 @@ def plan_policies(net: Network) -> list[Policy]:
     """The packs and files the plan itself names under ``policies:``."""
     base = Path(net.file).parent
     marks = _plan_policy_marks(net)
-    return resolve_policies(list(net.policies), base, marks)
+    return resolve_policies(list(net.policies), base, marks, include_boundary(Path(net.file)))
 
 
 def _plan_policy_marks(net: Network) -> list[Mark]:

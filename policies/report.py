@@ -28,11 +28,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import xml.etree.ElementTree as ET
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 from topology.errors import Mark
+from topology.files import shown
 from topology.model import Waiver
 
 from .engine import CheckRun, blocking
@@ -59,12 +61,9 @@ def _where(mark: Mark) -> str:
 
 
 def display_path(file: str) -> str:
-    """A file name relative to the working directory when it lies below it."""
-    try:
-        rel = os.path.relpath(file)
-    except ValueError:
-        return file
-    return file if rel.startswith("..") else rel
+    """A file as messages name it (:func:`topology.files.shown`): relative to the working directory, the
+    built-in scenarios as ``scenarios/...``; never an absolute path of this machine."""
+    return shown(file)
 
 
 def counts(runs: list[CheckRun]) -> dict[str, int]:
@@ -280,7 +279,13 @@ def to_junit(runs: list[CheckRun], fail_on: str = "high") -> str:
     suites.set("failures", str(failures))
     suites.set("skipped", str(skipped))
     ET.indent(suites)
-    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"
+    text = ET.tostring(suites, encoding="unicode")
+    # characters XML 1.0 cannot hold (plans cannot carry them; a message built from elsewhere might)
+    text = _NOT_XML.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n"
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 # -- sarif -----------------------------------------------------------------------

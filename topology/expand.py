@@ -25,6 +25,7 @@ YAML that caused it, so one run reports all of them.
 from __future__ import annotations
 
 import fnmatch
+import os
 import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +50,7 @@ from .model import (
     Rule,
     Service,
     Site,
+    UNTRUSTED_MEDIA,
     StaticRoute,
     Tunnel,
     Vrf,
@@ -57,14 +59,15 @@ from .model import (
 )
 from .schema import KNOWN_DOMAIN_KINDS, LinkAttrs, NodeFields, PlanSpec, SelectorSpec, SiteSpec, TemplateSpec
 from .validation import suggest
+from .patterns import PatternError, fill
 from .yaml_source import mark_for
 
 DEFAULT_BANDWIDTH = 1e9
 DEFAULT_LATENCY = 1e-3
 REFERENCE_BANDWIDTH = 100e9  # link cost = reference / bandwidth, as OSPF does
-MAX_NODES = 500_000
+MAX_NODES = int(os.environ.get("GOVNET_MAX_NODES", "500000"))  # nodes (and links) a plan may expand to
+MAX_SITES = int(os.environ.get("GOVNET_MAX_SITES", "100000"))
 UNTRUSTED_KINDS = ("internet",)
-SHARED_MEDIA = ("internet", "carrier_line")
 NODE_FIELDS = tuple(NodeFields.model_fields)
 
 
@@ -137,14 +140,14 @@ class _Expander:
         if extra:
             values.update(extra)
         try:
-            return pattern.format_map(_Strict(values))
+            return fill(pattern, values)
         except KeyError as exc:
             key = exc.args[0]
-            self.error(path, f"unknown placeholder {{{key}}} in '{pattern}'",
-                       "use {site}, {parent}, {level}, {province}, {prefecture}, {county}, {township} or {i}"
-                       if key not in values else f"the site has no {key} above it")
-        except (ValueError, IndexError) as exc:
-            self.error(path, f"bad placeholder in '{pattern}': {exc}", "write placeholders like {site} or {i:02d}")
+            self.error(path, f"placeholder {{{key}}} in '{pattern}' has no value here",
+                       f"the site has no {key} above it" if ctx.site else "only a template applied to a site, or a "
+                       "star or generated list, fills placeholders")
+        except PatternError as exc:
+            self.error(path, exc.message, exc.hint)
         return None
 
     # -- phases, domains, sites ---------------------------------------------
@@ -229,6 +232,10 @@ class _Expander:
             self._site(child, child_spec, name, path + ("children", child), depth + 1)
         if spec.generate:
             gen = spec.generate
+            if len(self.sites) + gen.count > MAX_SITES:
+                self.error(path + ("generate", "count"), f"the plan would have more than {MAX_SITES:,} sites",
+                           _LIMIT_HINT.format("SITES"))
+                raise _TooLarge()
             child_level = gen.level or LEVEL_ORDER[min(LEVEL_ORDER.index(level) + 1, 4)]
             ctx = self.context(name)
             for i in range(1, gen.count + 1):
@@ -248,7 +255,7 @@ class _Expander:
         self.site_paths[name] = path
 
     def context(self, site: str | None) -> _Context:
-        if site is None:
+        if site is None or site not in self.sites:
             return _Context(None, {})
         cached = self._contexts.get(site)
         if cached is None:
@@ -350,9 +357,8 @@ class _Expander:
                        "node names must be unique across the plan; templates may use {site} in names")
             return
         if len(self.nodes) >= MAX_NODES:
-            if len(self.nodes) == MAX_NODES:
-                self.error(path, f"the plan expands to more than {MAX_NODES:,} nodes", "check the counts of stars and generated sites")
-            return
+            self.error(path, f"the plan expands to more than {MAX_NODES:,} nodes", _LIMIT_HINT.format("NODES"))
+            raise _TooLarge()
         group = getattr(spec, "group", None) if spec is not None else forced.pop("group", None)
         fields = {k: getattr(spec, k) for k in spec.model_fields_set if k in NODE_FIELDS} if spec is not None else {}
         # what a star or aggregation says of its units ranks below the units' groups
@@ -438,12 +444,21 @@ class _Expander:
 
     # -- the model -----------------------------------------------------------
     def build(self) -> Network:
+        """The model of the plan; raises PlanError with every issue found."""
+        try:
+            return self._build()
+        except _TooLarge:
+            self.issues.raise_if_any()
+            raise
+
+    def _build(self) -> Network:
         phases = self.expand_phases()
         kinds = self.expand_domain_kinds()
         domains = self.expand_domains(kinds)
         self.expand_sites()
         self.resolve_groups()
         self.resolve_templates()
+        self.check_size()
         self.apply_block(self.spec, (), _Context(None))
         self.apply_templates()
         fields = self.resolve_node_fields()
@@ -470,9 +485,42 @@ class _Expander:
             declined_policies=self.declined_policies(), domain_kinds=freeze(kinds), mark=self.mark(()),
         )
 
+    def check_size(self) -> None:
+        """Refuse, before expanding anything, a plan whose templates, stars and aggregations would make more
+        nodes or links than the limits (counted from the patterns, not by building them)."""
+        sizes: dict[str, tuple[int, int]] = {}
+
+        def block(b: TemplateSpec | PlanSpec) -> tuple[int, int]:
+            nodes = len(b.nodes) + sum(len(s.units) + s.count for s in b.stars) + sum(1 + len(a.members) for a in b.aggregations)
+            links = len(b.links) + sum(len(s.units) + s.count for s in b.stars) + sum(1 + len(a.members) for a in b.aggregations)
+            return nodes, links
+
+        def template(name: str) -> tuple[int, int]:
+            if name not in sizes:
+                parts = [block(self.spec.templates[t]) for t in self.template_order.get(name, [name]) if t in self.spec.templates]
+                sizes[name] = (sum(p[0] for p in parts), sum(p[1] for p in parts))
+            return sizes[name]
+
+        nodes, links = block(self.spec)
+        for site in self.sites.values():
+            wanted = list(self.spec.level_templates.get(site.level, [])) + [t for t, _ in self.site_templates.get(site.name, [])]
+            for name in dict.fromkeys(wanted):
+                if name in self.spec.templates:
+                    n, l = template(name)
+                    nodes += n
+                    links += l
+        for what, count in (("nodes", nodes), ("links", links)):
+            if count > MAX_NODES:
+                self.error((), f"the plan would expand to {count:,} {what}, more than the limit of {MAX_NODES:,}",
+                           _LIMIT_HINT.format("NODES"))
+                raise _TooLarge()
+
     def _check_node_refs(self, fields: dict[str, dict[str, Any]], domains: dict[str, Domain]) -> None:
         for name, f in fields.items():
             path = self.nodes[name].path
+            for key in ("role", "domain", "site"):
+                if f.get(key) is None:
+                    f.pop(key, None)  # null, e.g. from a group: as if not given
             if "role" not in f:
                 self.error(path, f"node '{name}' has no role", "set role: (core_router, firewall, host, ...) on it, its group or defaults.node")
                 f["role"] = "host"
@@ -586,7 +634,7 @@ class _Expander:
                 link = Link(
                     name=name, a=ends[0][0], a_if=ends[0][1], b=ends[1][0], b_if=ends[1][1],
                     bandwidth=bandwidth, latency=attrs.get("latency", DEFAULT_LATENCY) if attrs.get("latency") is not None else DEFAULT_LATENCY,
-                    medium=medium, shared=attrs.get("shared") if attrs.get("shared") is not None else medium in SHARED_MEDIA,
+                    medium=medium, shared=attrs.get("shared") if attrs.get("shared") is not None else medium in UNTRUSTED_MEDIA,
                     cost=attrs.get("cost") or max(1, int(REFERENCE_BANDWIDTH // bandwidth)), phase=phase, subnet=subnet,
                     channel=attrs.get("channel") if attrs.get("channel") is not None else True,
                     mtu=attrs.get("mtu") or 1500, mark=self.mark(draft.path),
@@ -820,9 +868,12 @@ class _Expander:
         return out
 
 
-class _Strict(dict):
-    def __missing__(self, key: str) -> Any:
-        raise KeyError(key)
+class _TooLarge(Exception):
+    """Expansion stopped at a limit (the issue is recorded)."""
+
+
+_LIMIT_HINT = ("check the counts of stars, aggregations and generated sites; a larger plan can raise the limit "
+               "with the environment variable GOVNET_MAX_{}")
 
 
 def _set_fields(model: Any, cls: type, **extra: Any) -> dict[str, Any]:

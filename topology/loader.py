@@ -12,42 +12,62 @@ Unknown keys get a "did you mean" hint (:mod:`topology.validation`).
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
 from .errors import IssueCollector, Mark, PlanError, PlanIssue
+from .files import shown
 from .model import Network
 from .schema import SECTIONS_MERGED_AS_LISTS, SECTIONS_MERGED_AS_MAPS, PlanSpec
 from .validation import issues_from_validation
 from .yaml_source import YamlDoc, read_yaml_file
 
 MAX_INCLUDE_DEPTH = 16
+MAX_INCLUDED_FILES = 200
 INCLUDE_BOUNDARY_SEARCH = 2  # how many folders above a plan may hold the plan.yaml of its scenario
 
 
 def load_plan(path: str | Path) -> Network:
-    """Load, validate and expand the plan at ``path``; raises PlanError."""
+    """Load, validate and expand the plan at ``path``; raises PlanError.
+
+    A folder holding a ``plan.yaml`` names that plan.
+    """
     from .expand import expand_plan
 
-    spec, marks, root = load_spec(path)
-    return expand_plan(spec, marks, root)
+    spec, marks, root, sources = read_plan(path)
+    return replace(expand_plan(spec, marks, root), sources=sources)
 
 
 def load_spec(path: str | Path) -> tuple[PlanSpec, dict, Path]:
     """Read and validate a plan without expanding it: (spec, marks, root file)."""
-    root = Path(path)
-    display = str(path)
-    data, marks = _read_with_includes(root, display, include_boundary(root), ())
+    spec, marks, root, _ = read_plan(path)
+    return spec, marks, root
+
+
+def plan_file(path: str | Path) -> Path:
+    """The plan file ``path`` names: itself, or the ``plan.yaml`` of a scenario folder."""
+    given = Path(path)
+    if given.is_dir() and (given / "plan.yaml").is_file():
+        return given / "plan.yaml"
+    return given
+
+
+def read_plan(path: str | Path) -> tuple[PlanSpec, dict, Path, tuple[str, ...]]:
+    """(spec, marks, root file, every file read) of the plan at ``path``; raises PlanError."""
+    root = plan_file(path)
+    reader = _Reader(include_boundary(root))
+    data, marks = reader.read(root, shown(root), ())
     if not isinstance(data, dict):
-        raise PlanError(PlanIssue(marks.get((), Mark(display)), "a plan must be a mapping of sections",
+        raise PlanError(PlanIssue(marks.get((), Mark(shown(root))), "a plan must be a mapping of sections",
                                   "start the file with 'name: ...' and sections like 'nodes:'"))
     try:
         spec = PlanSpec.model_validate(data)
     except ValidationError as exc:
-        raise PlanError(issues_from_validation(exc, marks, display, PlanSpec)) from None
-    return spec, marks, root
+        raise PlanError(issues_from_validation(exc, marks, shown(root), PlanSpec)) from None
+    return spec, marks, root, tuple(reader.order)
 
 
 def include_boundary(plan: Path) -> Path:
@@ -63,47 +83,82 @@ def include_boundary(plan: Path) -> Path:
     return folder
 
 
-def _read_with_includes(path: Path, display: str, base: Path, stack: tuple[Path, ...]) -> tuple[Any, dict]:
-    doc: YamlDoc = read_yaml_file(path, display)
-    data, marks = doc.data, dict(doc.marks)
-    if not isinstance(data, dict) or "include" not in data:
+class _Reader:
+    """Reads a plan and its includes, each file once: a file included a second time (from anywhere) is an
+    error at that include, so the include graph is a tree and reading it costs what the files hold."""
+
+    def __init__(self, base: Path):
+        self.base = base
+        self.docs: dict[Path, YamlDoc] = {}
+        self.first: dict[Path, Mark] = {}  # where each file was first included
+        self.order: list[str] = []  # every file read, resolved, in the order first read
+
+    def _doc(self, path: Path, display: str) -> YamlDoc:
+        key = path.resolve()
+        doc = self.docs.get(key)
+        if doc is None:
+            doc = self.docs[key] = read_yaml_file(path, display)
+            self.order.append(str(key))
+        return doc
+
+    def read(self, path: Path, display: str, stack: tuple[Path, ...]) -> tuple[Any, dict]:
+        doc = self._doc(path, display)
+        data, marks = doc.data, dict(doc.marks)
+        if not isinstance(data, dict) or "include" not in data:
+            return data, marks
+        includes = data.get("include")
+        if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
+            return data, marks  # the schema reports the wrong type with its position
+        resolved_self = path.resolve()
+        issues = IssueCollector()
+        for index, name in enumerate(includes):
+            where = doc.mark(("include", index))
+            try:
+                target = (path.parent / name).resolve()
+                is_file = target.is_file()
+            except (OSError, ValueError) as exc:
+                issues.add(where, f"include '{name[:80]}' cannot be a file name here ({_os_reason(exc)})",
+                           "give the name of a file in the plan's folder")
+                continue
+            try:
+                target.relative_to(self.base)
+            except ValueError:
+                issues.add(where, f"include '{name}' leaves the plan's folder {self.base.name}/",
+                           "includes must stay inside the folder of the root plan; copy the file there")
+                continue
+            if target == resolved_self or target in stack:
+                issues.add(where, f"include '{name}' forms a cycle", "remove the include that leads back to this file")
+                continue
+            if len(stack) >= MAX_INCLUDE_DEPTH:
+                issues.add(where, "includes are nested too deeply", f"nest includes at most {MAX_INCLUDE_DEPTH} deep")
+                continue
+            if not is_file:
+                issues.add(where, f"include '{name}' does not exist", "check the file name; paths are relative to this file")
+                continue
+            if target in self.first:
+                issues.add(where, f"'{name}' is already included (at {self.first[target]})",
+                           "include each file once; its sections then hold for the whole plan")
+                continue
+            self.first[target] = where
+            if len(self.docs) >= MAX_INCLUDED_FILES:
+                issues.add(where, f"the plan includes more than {MAX_INCLUDED_FILES} files", "merge some parts")
+                continue
+            try:
+                sub, sub_marks = self.read(target, shown(target), stack + (resolved_self,))
+            except PlanError as exc:
+                issues.extend(exc.issues)
+                continue
+            if not isinstance(sub, dict):
+                issues.add(sub_marks.get((), Mark(shown(target))), "an included file must be a mapping of plan sections",
+                           "write sections such as 'nodes:' at the top level")
+                continue
+            _merge_into(data, marks, sub, sub_marks, issues)
+        issues.raise_if_any()
         return data, marks
-    includes = data.get("include")
-    if not isinstance(includes, list) or not all(isinstance(i, str) for i in includes):
-        return data, marks  # the schema reports the wrong type with its position
-    resolved_self = path.resolve()
-    issues = IssueCollector()
-    for index, name in enumerate(includes):
-        where = doc.mark(("include", index))
-        target = (path.parent / name).resolve()
-        try:
-            target.relative_to(base)
-        except ValueError:
-            issues.add(where, f"include '{name}' leaves the plan's folder {base.name}/",
-                       "includes must stay inside the folder of the root plan; copy the file there")
-            continue
-        if target == resolved_self or target in stack:
-            issues.add(where, f"include '{name}' forms a cycle", "remove the include that leads back to this file")
-            continue
-        if len(stack) >= MAX_INCLUDE_DEPTH:
-            issues.add(where, "includes are nested too deeply", f"nest includes at most {MAX_INCLUDE_DEPTH} deep")
-            continue
-        if not target.is_file():
-            issues.add(where, f"include '{name}' does not exist", "check the file name; paths are relative to this file")
-            continue
-        try:
-            sub_display = str(Path(display).parent / name) if display else name
-            sub, sub_marks = _read_with_includes(target, sub_display, base, stack + (resolved_self,))
-        except PlanError as exc:
-            issues.extend(exc.issues)
-            continue
-        if not isinstance(sub, dict):
-            issues.add(sub_marks.get((), Mark(sub_display)), "an included file must be a mapping of plan sections",
-                       "write sections such as 'nodes:' at the top level")
-            continue
-        _merge_into(data, marks, sub, sub_marks, issues)
-    issues.raise_if_any()
-    return data, marks
+
+
+def _os_reason(exc: BaseException) -> str:
+    return getattr(exc, "strerror", None) or str(exc)
 
 
 def _merge_into(data: dict, marks: dict, sub: dict, sub_marks: dict, issues: IssueCollector) -> None:

@@ -19,6 +19,7 @@ _DELAY_FACTOR = {"us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, None: 1e-3}
 
 _PORTS = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+))?\s*$")
 
+MIN_BANDWIDTH = 1.0  # 1 bit/s: less is no line (and would overflow the link cost)
 MAX_BANDWIDTH = 10e12  # 10 Tb/s: above any single link a plan of this kind has
 MAX_DELAY = 10.0
 
@@ -33,8 +34,8 @@ def parse_bandwidth(value: object) -> float:
         bps = float(match.group(1)) * _BW_FACTOR[match.group(2).lower()]
     else:
         raise ValueError(f"{value!r} is not a bandwidth; write it like 100M, 1G or 2.5G")
-    if not 0 < bps <= MAX_BANDWIDTH:
-        raise ValueError(f"bandwidth {value!r} is out of range; use a value above 0 and at most 10T")
+    if not MIN_BANDWIDTH <= bps <= MAX_BANDWIDTH:
+        raise ValueError(f"bandwidth {value!r} is out of range; use at least 1 (bit/s) and at most 10T")
     return bps
 
 

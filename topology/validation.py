@@ -64,7 +64,9 @@ def close_match(name: str, known: Iterable[str], cutoff: float = 0.6) -> str | N
     >>> close_match("kindd", ["kind", "clearance"])
     'kind'
     """
-    found = difflib.get_close_matches(name, list(known), n=1, cutoff=cutoff)
+    if not isinstance(name, str):
+        return None
+    found = difflib.get_close_matches(name, [k for k in known if isinstance(k, str)], n=1, cutoff=cutoff)
     return found[0] if found else None
 
 

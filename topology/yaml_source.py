@@ -3,9 +3,11 @@
 PyYAML's ``safe_load`` forgets positions, silently keeps the last of two
 duplicate keys and happily expands an alias bomb into gigabytes. Plans are
 written by hand and every error must name a file, line and column, so this
-module composes the YAML node tree itself and builds plain Python data from
-it, recording a :class:`~topology.errors.Mark` for every mapping key and
-sequence item. No library offers this (ruamel keeps marks but not the limits),
+module builds plain Python data straight from libyaml's parser events,
+recording a :class:`~topology.errors.Mark` for every mapping key and sequence
+item, and counting values as they come (no node tree is built, which would
+cost seconds and hundreds of MiB on a large file before any limit could be
+checked). No library offers this (ruamel keeps marks but not the limits),
 hence the hand-written walk.
 
 Guarantees:
@@ -14,8 +16,12 @@ Guarantees:
 - files above :data:`MAX_FILE_BYTES` are refused before they are read;
 - bytes that are not UTF-8 are reported with their line and column;
 - duplicate keys are errors;
-- alias expansion may add at most :data:`ALIAS_ALLOWANCE` values beyond the
-  file's own nodes, and nesting is capped at :data:`MAX_DEPTH`, so alias bombs and pathological nesting fail fast.
+- a file holds at most :data:`MAX_VALUES` values, aliases counted as they
+  expand, and nesting is capped at :data:`MAX_DEPTH`, so alias bombs, huge
+  files and pathological nesting fail fast;
+- texts are printable: control characters (but tab and line breaks in
+  texts) and bidirectional overrides are errors, so no name can carry a
+  terminal escape or break an XML report.
 
 Example::
 
@@ -27,6 +33,7 @@ Example::
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,8 +43,7 @@ import yaml
 from .errors import Mark, PlanError, PlanIssue
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
-MAX_VALUES = 2_000_000
-ALIAS_ALLOWANCE = 100_000  # values aliases may add beyond the distinct nodes of the file
+MAX_VALUES = int(os.environ.get("GOVNET_MAX_VALUES", "100000"))  # values of one file, aliases expanded
 MAX_DEPTH = 100
 
 Path_ = tuple[Any, ...]
@@ -120,119 +126,201 @@ def parse_yaml_text(text: str, name: str) -> YamlDoc:
         line = text[: text.index("\x00")].count("\n") + 1
         raise PlanError(PlanIssue(Mark(name, line, 1), "the file contains a NUL byte",
                                   "plan files are text; save the file as UTF-8 text"))
+    doc = YamlDoc(data=None, file=name)
+    builder = _Builder(name)
     try:
-        node = yaml.compose(text, Loader=_LOADER)
+        data = builder.build(yaml.parse(text, Loader=_LOADER))
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         where = Mark(name, mark.line + 1, mark.column + 1) if mark else Mark(name)
         what = " ".join(p for p in (exc.context, exc.problem) if p)
         raise PlanError(PlanIssue(where, f"YAML syntax: {what}",
                                   "fix the indentation, quoting or brackets at this place")) from None
-    except yaml.composer.ComposerError as exc:  # pragma: no cover - subsumed above
-        raise PlanError(PlanIssue(Mark(name), f"YAML syntax: {exc}", "")) from None
-    except RecursionError:
-        raise PlanError(PlanIssue(Mark(name), "the YAML is nested too deeply",
-                                  f"keep nesting under {MAX_DEPTH} levels")) from None
     except yaml.YAMLError as exc:
         raise PlanError(PlanIssue(Mark(name), f"YAML syntax: {exc}", "fix the YAML syntax")) from None
-    doc = YamlDoc(data=None, file=name)
-    if node is None:
-        doc.data = {}
-        doc.marks[()] = Mark(name, 1, 1)
-        return doc
-    builder = _Builder(name, doc.marks, _distinct_nodes(node))
-    doc.data = builder.build(node, (), 0)
+    doc.marks.update(builder.marks)
+    doc.data = {} if data is _EMPTY else data
     doc.marks.setdefault((), Mark(name, 1, 1))
     return doc
 
 
-def _distinct_nodes(root: yaml.Node) -> int:
-    """How many distinct nodes the composed tree has (aliases share nodes)."""
-    seen: set[int] = set()
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                stack.extend((key, value))
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-    return len(seen)
+_EMPTY = object()
+_AS_TEXT = frozenset({"tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:merge"})
+# C0 and C1 controls (tab, line feed and carriage return pass in texts), line and paragraph separators,
+# and the bidirectional overrides that make a name read differently from what it is
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_KEY_CONTROL = re.compile("[\t\n\r]")
+
+
+@dataclass
+class _Frame:
+    """A mapping or sequence being built."""
+
+    data: Any
+    path: Path_
+    anchor: str | None
+    first_mark: int  # index into the builder's list of marks where this node's marks begin
+    values: int  # values counted before this node began
+    key: Any = None
+    has_key: bool = False
+    merging: bool = False
+    merges: list = field(default_factory=list)
 
 
 class _Builder:
-    def __init__(self, name: str, marks: dict[Path_, Mark], distinct: int):
+    """Plain data and marks from YAML parser events (no node tree is built).
+
+    Working on the event stream keeps the cost of a file bounded by what it
+    holds: the count of values (aliases included, as they expand) is checked
+    as the events come, so an oversized or alias-bombed file stops early.
+    """
+
+    def __init__(self, name: str):
         self.name = name
-        self.marks = marks
+        self.marks: dict[Path_, Mark] = {}
+        self._marks: list[tuple[Path_, Mark]] = []
         self.count = 0
-        self.limit = min(MAX_VALUES, distinct + ALIAS_ALLOWANCE)
+        self.limit = MAX_VALUES
+        self.anchors: dict[str, tuple[Any, list[tuple[Path_, Mark]], int]] = {}
         self.constructor = yaml.constructor.SafeConstructor()
+        self.resolver = yaml.resolver.Resolver()
 
-    def _mark(self, node: yaml.Node) -> Mark:
-        return Mark(self.name, node.start_mark.line + 1, node.start_mark.column + 1)
+    def _mark(self, event: yaml.Event) -> Mark:
+        return Mark(self.name, event.start_mark.line + 1, event.start_mark.column + 1)
 
-    def _fail(self, node: yaml.Node, message: str, hint: str) -> PlanError:
-        return PlanError(PlanIssue(self._mark(node), message, hint))
+    def _fail(self, event: yaml.Event, message: str, hint: str) -> PlanError:
+        return PlanError(PlanIssue(self._mark(event), message, hint))
 
-    def build(self, node: yaml.Node, path: Path_, depth: int) -> Any:
-        self.count += 1
+    def _count(self, event: yaml.Event, n: int = 1) -> None:
+        self.count += n
         if self.count > self.limit:
-            raise self._fail(node, f"the document expands to more than {self.limit:,} values "
-                             "(an alias bomb?)", "remove the nested aliases (*name) that multiply the data")
-        if depth > MAX_DEPTH:
-            raise self._fail(node, "the YAML is nested too deeply", f"keep nesting under {MAX_DEPTH} levels")
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path, depth)
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag != "tag:yaml.org,2002:seq":
-                raise self._fail(node, f"the tag {node.tag} is not allowed", "remove the tag")
-            out = []
-            for index, item in enumerate(node.value):
-                self.marks[path + (index,)] = self._mark(item)
-                out.append(self.build(item, path + (index,), depth + 1))
-            return out
-        return self._scalar(node)
+            raise self._fail(event, f"the document holds more than {self.limit:,} values (an alias bomb, or data "
+                             "that belongs in patterns?)", "describe repeated units with stars, generate and templates"
+                             f"; the limit is GOVNET_MAX_VALUES={self.limit}")
 
-    def _scalar(self, node: yaml.ScalarNode) -> Any:
-        if node.tag not in _SCALAR_TAGS:
-            raise self._fail(node, f"the tag {node.tag} is not allowed in a plan",
+    def build(self, events: Any) -> Any:
+        stack: list[_Frame] = []
+        result: Any = _EMPTY
+        documents = 0
+        for event in events:
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise self._fail(event, "the file holds more than one YAML document", "keep one plan per file")
+                continue
+            if isinstance(event, (yaml.StreamStartEvent, yaml.StreamEndEvent, yaml.DocumentEndEvent)):
+                continue
+            if isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+                frame = stack.pop()
+                value = frame.data
+                if isinstance(value, dict) and frame.merges:
+                    for source in frame.merges:
+                        for k, v in source.items():
+                            value.setdefault(k, v)
+                self._anchor(frame.anchor, value, frame.first_mark, frame.path, self.count - frame.values + 1)
+                result = self._attach(stack, value, event) if stack else value
+                continue
+            path = self._child_path(stack, event)
+            if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+                mapping = isinstance(event, yaml.MappingStartEvent)
+                if event.tag not in (None, "!", "tag:yaml.org,2002:map" if mapping else "tag:yaml.org,2002:seq"):
+                    raise self._fail(event, f"the tag {event.tag} is not allowed", "remove the tag")
+                if len(stack) >= MAX_DEPTH:
+                    raise self._fail(event, "the YAML is nested too deeply", f"keep nesting under {MAX_DEPTH} levels")
+                self._count(event)
+                stack.append(_Frame({} if mapping else [], path, event.anchor, len(self._marks), self.count))
+                continue
+            if isinstance(event, yaml.AliasEvent):
+                found = self.anchors.get(event.anchor)
+                if found is None:
+                    raise self._fail(event, f"the alias *{event.anchor} names no anchor", "define &name before *name")
+                value, marks, size = found
+                self._count(event, size)
+                if not (stack and isinstance(stack[-1].data, dict) and not stack[-1].has_key):
+                    self._marks.extend((path + rel, m) for rel, m in marks)
+                result = self._attach(stack, value, event) if stack else value
+                continue
+            value = self._scalar(event)
+            if stack and isinstance(stack[-1].data, dict) and not stack[-1].has_key:
+                self._key(stack[-1], value, event)
+                continue
+            self._count(event)
+            self._anchor(event.anchor, value, len(self._marks), path, 1)
+            result = self._attach(stack, value, event) if stack else value
+        for path, mark in self._marks:
+            self.marks[path] = mark
+        return result
+
+    def _child_path(self, stack: list[_Frame], event: yaml.Event) -> Path_:
+        """The path of the node ``event`` starts (recording its mark), given where the parent stands."""
+        if not stack:
+            return ()
+        frame = stack[-1]
+        if isinstance(frame.data, list):
+            path = frame.path + (len(frame.data),)
+            self._marks.append((path, self._mark(event)))
+            return path
+        if frame.has_key:
+            return frame.path + (frame.key,) if not frame.merging else frame.path + ("<<",)
+        return frame.path  # a key
+
+    def _anchor(self, anchor: str | None, value: Any, first: int, path: Path_, size: int) -> None:
+        if anchor is None:
+            return
+        n = len(path)
+        self.anchors[anchor] = (value, [(p[n:], m) for p, m in self._marks[first:] if p[:n] == path], size)
+
+    def _key(self, frame: _Frame, key: Any, event: yaml.Event) -> None:
+        if event.tag is None and event.value == "<<" and event.implicit[0]:
+            frame.key, frame.has_key, frame.merging = "<<", True, True
+            return
+        if isinstance(key, bool) or key is None:
+            raise self._fail(event, f"the key {event.value!r} reads as {key!r}, not as a name",
+                             f"quote it: \"{event.value}\"")
+        if isinstance(key, (list, dict)):
+            raise self._fail(event, "a mapping key must be a plain name", "write the key as text")
+        key = str(key)
+        if _KEY_CONTROL.search(key):
+            raise self._fail(event, f"the key {key!r} holds a tab or line break", "write names on one line")
+        if key in frame.data:
+            first = self.marks.get(frame.path + (key,)) or next(m for p, m in self._marks if p == frame.path + (key,))
+            raise self._fail(event, f"duplicate key '{key}' (first at line {first.line})",
+                             "remove or rename one of them")
+        self._marks.append((frame.path + (key,), self._mark(event)))
+        frame.key, frame.has_key = key, True
+
+    def _attach(self, stack: list[_Frame], value: Any, event: yaml.Event) -> Any:
+        frame = stack[-1]
+        if isinstance(frame.data, list):
+            frame.data.append(value)
+        elif frame.merging:
+            sources = value if isinstance(value, list) else [value]
+            if not all(isinstance(x, dict) for x in sources):
+                raise self._fail(event, "a merge key '<<' takes a mapping", "merge a mapping alias like <<: *defaults")
+            frame.merges.extend(sources)
+            n = len(frame.path) + 1
+            self._marks.extend([(frame.path + p[n:], m) for p, m in self._marks if p[:n] == frame.path + ("<<",)])
+            frame.has_key = frame.merging = False
+        else:
+            frame.data[frame.key] = value
+            frame.has_key = False
+        return value
+
+    def _scalar(self, event: yaml.ScalarEvent) -> Any:
+        tag = event.tag
+        if tag in (None, "!"):
+            tag = self.resolver.resolve(yaml.ScalarNode, event.value, event.implicit)
+        if tag not in _SCALAR_TAGS and tag != "tag:yaml.org,2002:merge":
+            raise self._fail(event, f"the tag {tag} is not allowed in a plan",
                              "plans hold plain data only; remove the tag")
-        if node.tag == "tag:yaml.org,2002:timestamp":
-            return node.value  # dates stay text: '2005-01' is a phase boundary, not a datetime
+        bad = _CONTROL.search(event.value)
+        if bad:
+            raise self._fail(event, f"the text holds the control character U+{ord(bad.group()):04X}",
+                             "names and texts must be printable; remove it")
+        if tag in _AS_TEXT:
+            return event.value  # text as written; dates stay text: '2005-01' is a phase boundary
+        node = yaml.ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
         try:
             return self.constructor.construct_object(node, deep=True)
         except (yaml.YAMLError, ValueError, OverflowError) as exc:
-            raise self._fail(node, f"cannot read the value {node.value!r}: {exc}", "quote it as a string") from None
-
-    def _mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict:
-        if node.tag != "tag:yaml.org,2002:map":
-            raise self._fail(node, f"the tag {node.tag} is not allowed", "remove the tag")
-        out: dict[str, Any] = {}
-        merged: dict[str, Any] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                sources = value_node.value if isinstance(value_node, yaml.SequenceNode) else [value_node]
-                for source in sources:
-                    if not isinstance(source, yaml.MappingNode):
-                        raise self._fail(source, "a merge key '<<' takes a mapping", "merge a mapping alias like <<: *defaults")
-                    for k, v in self._mapping(source, path, depth + 1).items():
-                        merged.setdefault(k, v)
-                continue
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise self._fail(key_node, "a mapping key must be a plain name", "write the key as text")
-            key = self._scalar(key_node)
-            if isinstance(key, bool) or key is None:
-                raise self._fail(key_node, f"the key {key_node.value!r} reads as {key!r}, not as a name",
-                                 f"quote it: \"{key_node.value}\"")
-            key = str(key)
-            if key in out:
-                raise self._fail(key_node, f"duplicate key '{key}' (first at line {self.marks[path + (key,)].line})",
-                                 "remove or rename one of them")
-            self.marks[path + (key,)] = self._mark(key_node)
-            out[key] = self.build(value_node, path + (key,), depth + 1)
-        for k, v in merged.items():
-            out.setdefault(k, v)
-        return out
+            raise self._fail(event, f"cannot read the value {event.value!r}: {exc}", "quote it as a string") from None

@@ -36,7 +36,7 @@ from simulator.sweep import SweepResult
 from topology.units import parse_delay
 
 from ..output import dumps_json, emit, write_atomic
-from .common import load, plan_argument
+from .common import load, plan_argument, refuse_outputs
 
 RULE_IDS = {"capacity": "CAP-UTIL", "latency": "CAP-DELAY", "redundancy": "CAP-N1"}
 
@@ -86,6 +86,7 @@ def capacity(plan: Path | None, failures: str, pairs: tuple[str, ...], phase: st
     if pairs and failures != "n-2":
         raise click.BadParameter("--pairs chooses the N-2 set; give --failures n-2 with it", param_hint="--pairs")
     net = load(plan, phase)
+    refuse_outputs(net.sources, picture)
     context = Context()
     context.cache["sweep.scheduler"] = scheduler
     rules = [
@@ -110,6 +111,6 @@ def capacity(plan: Path | None, failures: str, pairs: tuple[str, ...], phase: st
     report = build_report(net, a, sweep, results, failures, warn, fail_at, queue_report)
     emit(dumps_json(report) if fmt == "json" else render_text(report, top), None)
     if picture is not None:
-        write_atomic(picture, draw_utilisation(net, report, warn, fail_at))
+        write_atomic(picture, draw_utilisation(net, report, warn, fail_at), net.sources)
     if any(r.failed_ for r in results):
         click.get_current_context().exit(1)

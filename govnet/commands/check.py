@@ -18,11 +18,11 @@ from policies.engine import blocking, check_plan
 from policies.loader import select_policies
 from policies.model import SEVERITIES
 from policies.report import render
-from topology import GovnetError, load_plan
+from topology import GovnetError
 
 from .. import __version__
 from ..output import emit
-from .common import plan_argument
+from .common import inputs_of, load, make_folder, plan_argument, refuse_outputs
 
 
 @click.command()
@@ -40,16 +40,16 @@ from .common import plan_argument
 def check(plan: Path | None, policy_names: tuple[str, ...], phase: str | None, fmt: str, output: str | None,
           fail_on: str, pcap_dir: str | None) -> None:
     """Check a plan against its policies: a verdict per rule, with evidence."""
-    from topology import default_plan_path
-
-    net = load_plan(plan if plan is not None else default_plan_path())
+    net = load(plan)
     if not policy_names and not net.policies:
         raise GovnetError(f"{net.file}: the plan names no policies; add 'policies: [egov-baseline]' to it "
                           "or pass --policy PACK")
     policies = select_policies(net, list(policy_names) if policy_names else None)
+    inputs = inputs_of(net, policies.policies)
+    refuse_outputs(inputs, output)
     if pcap_dir is not None:
-        Path(pcap_dir).mkdir(parents=True, exist_ok=True)
+        make_folder(pcap_dir)
     runs = check_plan(net, policies, phase, pcap_dir)
-    emit(render(runs, fmt, fail_on, __version__), output)
+    emit(render(runs, fmt, fail_on, __version__), output, inputs)
     if any(blocking(run.results, fail_on) for run in runs):
         click.get_current_context().exit(1)

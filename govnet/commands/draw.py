@@ -17,7 +17,7 @@ import click
 from topology.draw import draw_network, output_format
 
 from ..output import write_atomic
-from .common import load, plan_argument
+from .common import load, plan_argument, refuse_outputs
 
 
 @click.command()
@@ -30,7 +30,8 @@ def draw(plan: Path | None, output: Path, domain: str | None, phase: str | None)
     """Draw the plan: sites by administrative level, nodes by domain and role, links by medium."""
     fmt = output_format(output)
     net = load(plan, phase)
+    refuse_outputs(net.sources, output)
     if domain is not None and domain not in net.domains:
         raise click.BadParameter(f"the plan has no domain '{domain}' (domains: {', '.join(net.domains)})",
                                  param_hint="--domain")
-    write_atomic(output, draw_network(net, fmt, domain=domain))
+    write_atomic(output, draw_network(net, fmt, domain=domain), net.sources)

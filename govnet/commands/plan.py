@@ -12,19 +12,23 @@ from topology.schema import plan_json_schema
 from topology.summary import summarize, summary_text
 
 from ..output import dumps_json, emit
-from .common import load, plan_argument
+from .common import load, plan_argument, refuse_outputs
 
 
 @click.command()
-@click.argument("plans", nargs=-1, type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("plans", nargs=-1, type=click.Path(path_type=Path))
 def validate(plans: tuple[Path, ...]) -> None:
-    """Check plans; print every error as FILE:LINE:COL, exit 2 if any."""
+    """Check plans and the policies they name; print every error as FILE:LINE:COL, exit 2 if any."""
+    from policies.engine import prepare_check
+    from policies.loader import select_policies
     from topology import default_plan_path
 
     issues = []
     for plan in plans or (default_plan_path(),):
         try:
             net = load_plan(plan)
+            if net.policies:
+                prepare_check(net, select_policies(net, None))
         except PlanError as exc:
             issues.extend(exc.issues)
             continue
@@ -41,8 +45,9 @@ def validate(plans: tuple[Path, ...]) -> None:
 def show(plan: Path | None, fmt: str, phase: str | None, output: str | None) -> None:
     """What the plan expands to: counts per domain, level and phase, every node."""
     net = load(plan, phase)
+    refuse_outputs(net.sources, output)
     data = summarize(net)
-    emit(dumps_json(data) if fmt == "json" else summary_text(net, data), output)
+    emit(dumps_json(data) if fmt == "json" else summary_text(net, data), output, net.sources)
 
 
 @click.command()

@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from ..output import dumps_json, emit
-from .common import load, plan_argument
+from .common import load, plan_argument, refuse_outputs
 
 
 @click.command()
@@ -32,6 +32,7 @@ def reach(plan: Path | None, src: str, dst: str, phase: str | None, fmt: str, tr
     from simulator.selectors import select_nodes
 
     net = load(plan, phase)
+    refuse_outputs(net.sources, output)
     sources = select_nodes(net, src)
     destinations = select_nodes(net, dst)
     classes = run_reach(net, sources, destinations)
@@ -44,6 +45,6 @@ def reach(plan: Path | None, src: str, dst: str, phase: str | None, fmt: str, tr
             "reachable": bool(classes),
             "classes": [c.to_json(with_trace=traces) for c in classes],
         }
-        emit(dumps_json(data), output)
+        emit(dumps_json(data), output, net.sources)
     else:
-        emit(reach_text(classes), output)
+        emit(reach_text(classes), output, net.sources)

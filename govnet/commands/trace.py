@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from ..output import dumps_json, write_atomic
-from .common import load, plan_argument
+from .common import load, plan_argument, refuse_outputs
 
 
 @click.command()
@@ -42,10 +42,11 @@ def trace(plan: Path | None, src: str, dst: str, proto: str, sport: int, dport: 
     from simulator.trace import round_trip
 
     net = load(plan, phase)
+    refuse_outputs(net.sources, pcap)
     trip = round_trip(net, src, dst, proto=proto, sport=sport, dport=dport, src_ip=src_ip, icmp_type=icmp_type,
                       answer=reply)
     if pcap is not None:
-        write_atomic(pcap, pcap_bytes(trip.joined()))
+        write_atomic(pcap, pcap_bytes(trip.joined()), net.sources)
     if fmt == "json":
         click.echo(dumps_json(trip.to_json()), nl=False)
     else:
