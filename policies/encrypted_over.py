@@ -44,7 +44,7 @@ from simulator.forwarding import build_forwarding
 from simulator.headerspace import ip_text
 from simulator.load import base_assignment, clear_trace, readable
 from topology.errors import GovnetError
-from topology.model import Link, Network, Tunnel
+from topology.model import UNTRUSTED_MEDIA, Link, Network, Tunnel, untrusted_links
 
 from .connectivity import component_labels, link_between
 from .evidence import evidence_pcap, plural
@@ -61,15 +61,12 @@ MAX_LEAK_SOURCES = 20  # protected senders tried for each
 
 class EncryptedOverParams(Params):
     domains: list[DomainSelector] = ["trusted"]
-    media: list[str] = ["internet", "carrier_line"]
+    media: list[str] = list(UNTRUSTED_MEDIA)
     shared: bool = True
     untrusted: list[DomainSelector] = ["public"]
     trace: bool = True
 
 
-def untrusted_link(net: Network, link: Link, p: EncryptedOverParams, untrusted_domains: set[str]) -> bool:
-    return (link.medium in p.media or (p.shared and link.shared)
-            or net.nodes[link.a].domain in untrusted_domains or net.nodes[link.b].domain in untrusted_domains)
 
 
 def tunnel_domain(net: Network, t: Tunnel) -> str | None:
@@ -87,7 +84,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     if not protected:
         return RuleResult.not_applicable(rule, f"the plan has no protected network (one matching {', '.join(p.domains)} "
                                          "that is not untrusted)")
-    bad_links = {l.name for l in net.links.values() if untrusted_link(net, l, p, untrusted)}
+    bad_links = set(untrusted_links(net, p.media, p.shared, untrusted))
     evidence: list[Evidence] = []
     problems: list[str] = []
 

@@ -25,7 +25,7 @@ import datetime
 import ipaddress
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Callable, Mapping, TypeVar
+from typing import Callable, Iterable, Mapping, TypeVar
 
 from .errors import Mark
 
@@ -320,6 +320,7 @@ class Network:
     assumptions: tuple[str, ...] = ()
     waivers: tuple[Waiver, ...] = ()
     expect_fail: tuple[str, ...] | None = None  # a variant's planted fault: exactly these rules must fail
+    sources: tuple[str, ...] = ()  # every file the plan was read from (resolved), the plan first
     declined_policies: tuple[DeclinedPolicy, ...] = ()
     domain_kinds: Mapping[str, DomainKind] = field(default_factory=lambda: MappingProxyType({}))
     phase: int | None = None  # set on a view cut to one phase
@@ -385,6 +386,24 @@ class Network:
 
     def level_of(self, node: str) -> str:
         return self.sites[self.nodes[node].site].level
+
+
+UNTRUSTED_MEDIA = ("internet", "carrier_line")  # media an outsider can read: shared by default
+
+
+def untrusted_links(net: Network, media: Iterable[str] = UNTRUSTED_MEDIA, shared: bool = True,
+                    domains: Iterable[str] = ()) -> frozenset[str]:
+    """The links an outsider may read: medium in ``media``, shared by a carrier (``shared``), or with an end
+    in an untrusted domain or in one of ``domains``.
+
+    >>> untrusted_links(net)                       # doctest: +SKIP
+    frozenset({'防火墙:internet--互联网:to-fw'})
+    """
+    kinds = set(media)
+    outside = {d.name for d in net.domains.values() if not d.trusted} | set(domains)
+    return frozenset(name for name, link in net.links.items()
+                     if link.medium in kinds or (shared and link.shared)
+                     or net.nodes[link.a].domain in outside or net.nodes[link.b].domain in outside)
 
 
 def _drop_dangling_links(node: Node, links: Mapping[str, Link]) -> Node:

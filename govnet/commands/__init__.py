@@ -14,4 +14,5 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "reach": ("reach", "reach", "Every class of packets that gets from one selection to another."),
     "check": ("check", "check", "Check the plan against its policies; evidence for every failure."),
     "capacity": ("capacity", "capacity", "Link loads, utilisation and failure sweeps."),
+    "lab": ("lab", "lab", "Build the plan as a real Linux network and check the simulator against the kernel."),
 }
