@@ -38,7 +38,9 @@ an interface (or that it originates), in this order:
     whose plan sets ``default_action``) passes a transit packet only if an ACL
     of the two interfaces it crosses permitted it; with no ACL on either, its
     default action decides (``deny`` unless the plan says ``permit``).
-12. **NAT**: an egress interface with ``nat: true`` masquerades the source.
+12. **NAT**: an egress interface with ``nat: true`` masquerades the source
+    (of every packet a connection tracker follows: not ICMP errors and other
+    ICMP messages that are no query, see :func:`simulator.nat.translated`).
 
 Example::
 
@@ -61,7 +63,7 @@ from topology.model import Gateway, Network, Node
 from .acl import CompiledAcl, RuleRef, compile_acl
 from .gateways import gateway_allows
 from .headerspace import IntervalSet, ip_text, prefix_interval
-from .nat import Sessions, masquerade
+from .nat import Sessions, masquerade, translated
 from .packets import DEFAULT_TTL, Header
 from .routing import FORWARDING_ROLES, NextHop, RoutingState, build_routing
 from .tunnels import TunnelEnd, tunnel_ends
@@ -510,7 +512,7 @@ class Forwarder:
                         f"{node} is a boundary with default deny and no ACL permits this packet", n)
         # 12. NAT
         natted = False
-        if out.nat and out.address is not None and not session:  # (whatever the source: no dependence on it)
+        if out.nat and out.address is not None and not session and translated(h):
             h = masquerade(h, out.address, node, sessions)
             natted = True
         if sessions is not None:

@@ -74,6 +74,22 @@ class Sessions:
         return h._replace(dst=src, dport=sport)
 
 
+ICMP_QUERIES = frozenset({8, 13, 15, 17})  # echo, timestamp, information, address mask requests
+
+
+def translated(h: Header) -> bool:
+    """Whether source NAT rewrites ``h``, a packet that opens no known session: everything a connection
+    tracker follows, which for ICMP is the queries (Linux leaves other ICMP messages, errors and answers
+    that answer nothing, as they are: the lab shows it). Answers of a session are translated back by the
+    session, not here.
+
+    >>> translated(Header.make("10.0.0.5", "8.8.8.8", "icmp", icmp_type=8)), translated(
+    ...     Header.make("10.0.0.5", "8.8.8.8", "icmp", icmp_type=4))
+    (True, False)
+    """
+    return h.proto != ICMP or h.dport in ICMP_QUERIES
+
+
 def masquerade(h: Header, address: int, node: str, sessions: Sessions | None) -> Header:
     """``h`` with its source rewritten to ``address``; the binding goes into ``sessions``."""
     out = h._replace(src=address)

@@ -61,6 +61,7 @@ from .headerspace import (
     PROTO,
     SPORT,
     SRC,
+    ICMP,
     HeaderSpace,
     IntervalSet,
     box,
@@ -68,6 +69,7 @@ from .headerspace import (
     map_box,
     universe,
 )
+from .nat import ICMP_QUERIES
 from .packets import Header, proto_name
 from .trace import Trace, trace_from_steps
 
@@ -208,12 +210,14 @@ class _Engine:
                     out.append((group, None))
                     continue
                 for branch, hop in enumerate(hops):
-                    acl = fw.out_acl(ns, ns.interfaces[hop.out_if], transit, decision.kind == TUNNEL)
+                    egress = ns.interfaces[hop.out_if]
+                    acl = fw.out_acl(ns, egress, transit, decision.kind == TUNNEL)
                     b = branch if len(hops) > 1 else None
-                    if acl is None or after is None:
-                        out.append((group, b))
-                    else:
-                        out.extend((piece, b) for _, _, piece in acl.partition(group, after))
+                    pieces = [group] if acl is None or after is None else \
+                        [piece for _, _, piece in acl.partition(group, after)]
+                    if egress.nat and after is not None:  # NAT rewrites some ICMP messages and not others
+                        pieces = [p for piece in pieces for p in _split(piece, UNTRANSLATED, after)]
+                    out.extend((piece, b) for piece in pieces)
         return out
 
     def dst_groups(self, node: str, vrf: str | None, part: HeaderSpace, consts: tuple):
@@ -309,6 +313,18 @@ class _Engine:
             got = self.outcome_key(s) + (branch,)
             if got != key:
                 raise AssertionError(f"atom not homogeneous at {flow.node}: {point} gives {got[:3]}, representative {key[:3]}")
+
+
+UNTRANSLATED = box(proto=(ICMP, ICMP), dport=IntervalSet.of((t, t) for t in range(256) if t not in ICMP_QUERIES))
+
+
+def _split(space: HeaderSpace, b, constants: tuple) -> list[HeaderSpace]:
+    """``space`` cut by box ``b`` (seen from the original header, see map_box): the non-empty parts."""
+    mapped = map_box(b, constants)
+    if mapped is None:
+        return [space]
+    inside, outside = space.split_box(mapped)
+    return [p for p in (inside, outside) if p]
 
 
 def flow_at(flow: _Flow, space: HeaderSpace) -> _Flow:

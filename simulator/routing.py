@@ -17,8 +17,11 @@ is redistributed into the IGP as an *external* route: other routers use it
 only where no router originates the same prefix internally (as OSPF prefers
 intra-area routes to type-5 externals), so a static covering someone's LAN
 never draws that LAN's traffic away from its owner. A lookup is
-longest-prefix match; among equal prefixes, connected beats the node's own
-static beats internal IGP beats external. Equal-cost paths are all kept
+longest-prefix match over the prefixes the router has a route to (one whose
+originators the IGP joins it to: an unreachable longer prefix gives way to a
+shorter one, the default included, as in a link-state RIB); among equal
+prefixes, connected beats the node's own static beats internal IGP beats
+external. Equal-cost paths are all kept
 (ECMP); callers choose (a trace hashes the flow, a load split shares it, a
 reachability query follows every branch). A router with no path to a
 route's owners has no next hop (it never forwards "up" into a part of the
@@ -152,6 +155,7 @@ class RoutingState:
         """Integer indexes of connected subnets and static routes, and caches of routes and next hops (hot)."""
         self._routes: dict[tuple, Route] = {}
         self._toward: dict[tuple, list[NextHop]] = {}
+        self._reach: dict[tuple, bool] = {}
         self._conn_index: dict[str, tuple[tuple[int, int, dict[int, tuple[ipaddress.IPv4Network, str]]], ...]] = {}
         for node, entries in self.connected.items():
             by_len: dict[int, dict[int, tuple[ipaddress.IPv4Network, str]]] = {}
@@ -282,7 +286,7 @@ class RoutingState:
                         break
                     network = ip >> (32 - length) << (32 - length) if length else 0
                     owners = nets.get(network)
-                    if owners is not None:
+                    if owners is not None and self.reaches(node, owners, vrf_):
                         key = (source, vrf_, length, network)
                         best = routes.get(key)
                         if best is None:
@@ -290,6 +294,33 @@ class RoutingState:
                         best_len = length
                         break
         return best
+
+    def reaches(self, node: str, owners: frozenset[str], vrf: str | None) -> bool:
+        """Whether the IGP of ``vrf`` joins ``node`` to one of ``owners`` (a route to them is in its table).
+
+        A link-state router has no route to a prefix whose originators it
+        cannot reach; a lookup then falls back to a shorter prefix.
+        """
+        key = (node, owners, vrf)
+        found = self._reach.get(key)
+        if found is None:
+            found = self._reach[key] = self._joined(node, owners, vrf)
+        return found
+
+    def _joined(self, node: str, owners: frozenset[str], vrf: str | None) -> bool:
+        if node in owners or not self.is_forwarding(node):
+            return True  # a host hands everything to its gateway, which decides
+        graph = self.graphs[vrf]
+
+        def routers(name: str) -> list[str]:
+            if self.is_forwarding(name):
+                return [name]
+            return [r for r, _ in self.attach.get(name, {}).get(vrf, []) + self._backbone_attach(name, vrf)]
+
+        if any(link.other(node) in owners for link in self.net.links_of(node)):
+            return True  # cabled to an owner: the connected route or the owner's own address
+        targets = {r for owner in owners for r in routers(owner)}
+        return node in graph.index and any(t in graph.index and graph.connected(node, t) for t in targets)
 
     def visible_vrfs(self, vrf: str | None) -> tuple[str | None, ...]:
         """``vrf`` and the VRFs it imports (route leaking for shared services)."""
@@ -614,6 +645,7 @@ class _Degrader:
         state._static_index = statics
         state._routes = {}
         state._toward = {}
+        state._reach = {}
 
     def _graph(self, state: RoutingState, vrf: str | None, failed_links: set[str], failed_nodes: set[str]) -> _VrfGraph:
         base = self.base

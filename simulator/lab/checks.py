@@ -18,7 +18,7 @@
   as much as the delivered ones;
 - ``random`` (:func:`random_checks`, for tests): packets with random
   addresses of the plan (and one outside it), protocols and ports (ICMP:
-  echo and timestamp requests only, see :data:`ICMP_REQUESTS`).
+  queries and messages no connection tracker follows, see :data:`ICMP_REQUESTS`).
 
 Example::
 
@@ -45,7 +45,7 @@ PAIR_PACKETS = (("tcp", 40000, 443), ("udp", 40000, 53), ("icmp", 0, 8))
 OUTSIDE = 0xC0000201  # 192.0.2.1: an address no plan owns
 # ICMP types that open a session (echo, timestamp): Linux's conntrack, and so its NAT, tracks no other
 # ICMP message that does not answer or belong to one; the simulator translates every packet (see the report)
-ICMP_REQUESTS = (8, 13)
+ICMP_REQUESTS = (8, 13, 3, 4)  # queries, and messages no connection tracker follows (left alone by NAT)
 
 
 @dataclass(frozen=True)

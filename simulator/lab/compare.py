@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from topology.model import Network
 
 from ..forwarding import MAX_STEPS, TERMINAL, Forwarder, Step
-from ..headerspace import ICMP
 from ..load import readable
 from ..nat import Sessions
 from ..packets import PAYLOAD, Header
@@ -130,29 +129,6 @@ def compare(net: Network, steps: list[Step], kernel: list[KernelHop]) -> str | N
         if sd == "decapsulated" and not _same_header(s.header, k.header):
             return f"{where}: decapsulated {k.header} in the kernel, {s.header} in the simulator"
     return None
-
-
-ICMP_SESSION_TYPES = frozenset({0, 8, 13, 14, 15, 16, 17, 18})  # queries and their answers
-ICMP_NAT = ("an ICMP message that is not a query through source NAT: Linux's conntrack tracks only ICMP "
-            "queries (and errors about a tracked packet), so its NAT leaves any other ICMP message "
-            "untranslated; the simulator masquerades every packet (simulator.nat)")
-
-
-def documented(steps: list[Step], kernel: list[KernelHop]) -> str | None:
-    """Why two stories that differ are a documented simplification of the model, or None.
-
-    The one known: an ICMP message other than a query or a query's answer (echo, timestamp,
-    information, address mask), not belonging to a session, leaving through source NAT.
-    """
-    for s, k in zip(steps, kernel):
-        if not s.nat or k.header is None or s.header.inner is not None:
-            continue
-        h = s.header
-        untranslated = k.header._replace(src=h.src) == _outer(h) and k.header.src != h.src
-        if h.proto == ICMP and untranslated and (h.dport not in ICMP_SESSION_TYPES or h.dport in (0, 14, 16, 18)):
-            return ICMP_NAT
-    return None
-
 
 
 def story_text(kernel: list[KernelHop], steps: list[Step]) -> tuple[str, str]:
