@@ -124,7 +124,7 @@ def nspy_star() -> tuple[float, int] | None:
 def test_n1_incremental_yunnan(benchmark):
     def run():
         return incremental_n1(load_plan(YUNNAN))
-    setup, sweep, result, _ = benchmark.pedantic(run, rounds=1, iterations=1)
+    _setup, _sweep, result, _ = benchmark.pedantic(run, rounds=1, iterations=1)
     assert len(result.failures) > 1000
 
 

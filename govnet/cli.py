@@ -44,7 +44,7 @@ class _Group(click.Group):
         with formatter.section("Commands"):
             formatter.write_dl([(name, help_) for name, (_, _, help_) in COMMANDS.items()])
 
-    def invoke(self, ctx: click.Context):  # type: ignore[override]
+    def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
         except PlanError as exc:
@@ -94,7 +94,7 @@ def run(args: list[str]) -> int:
     except KeyboardInterrupt:
         click.echo("govnet: interrupted; nothing was written", err=True)
         return EXIT_INTERRUPTED
-    except Exception as exc:  # noqa: BLE001  (the edge: every other error is a bug, reported as one)
+    except Exception as exc:
         if "--debug" in args:
             traceback.print_exc()
         click.echo(f"govnet {__version__}: internal error ({type(exc).__name__}: {exc}). This is a bug of govnet; "

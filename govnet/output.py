@@ -12,7 +12,7 @@ import click
 
 from topology.files import write_atomic
 
-__all__ = ["write_atomic", "dumps_json", "emit", "printable"]
+__all__ = ["dumps_json", "emit", "printable", "write_atomic"]
 
 
 def dumps_json(data: Any) -> str:

@@ -63,17 +63,21 @@ def assignment_of(net: Network, context: Context | None = None) -> Assignment:
 
 def analysis_of(net: Network, context: Context | None = None) -> FailureAnalysis:
     """The failure analysis of the network (cached on the network)."""
-    return net.cached("failure_analysis", lambda n: FailureAnalysis(n, assignment_of(n)))
+    return net.cached(_build_analysis)
+
+
+def _build_analysis(net: Network) -> FailureAnalysis:
+    return FailureAnalysis(net, assignment_of(net))
 
 
 def sweep_of(net: Network, context: Context, mode: str, pairs: tuple[str, ...] = (), links: bool = True,
              nodes: bool = True, limit: float = 1.0) -> SweepResult:
-    """A failure sweep, shared by the rules of one run. ``context.cache["sweep.scheduler"]`` picks a Dask cluster."""
-    scheduler = context.cache.get("sweep.scheduler")
+    """A failure sweep, shared by the rules of one run; ``context.scheduler`` picks a Dask cluster."""
+    scheduler = context.scheduler
     key = ("sweep", mode, tuple(pairs), links, nodes, limit)
     return context.memo(key, lambda: run_sweep(net, mode, list(pairs) or None, scheduler=scheduler, limit=limit,
                                                analysis=None if scheduler else analysis_of(net), links=links,
-                                               nodes=nodes, progress=context.cache.get("sweep.progress")))
+                                               nodes=nodes, progress=context.progress))
 
 
 def standard_rate(needed: float) -> float | None:

@@ -5,8 +5,23 @@ deterministic: the same plan gives byte-identical JSON), then as text
 (:func:`render_text`) and as a PNG of the plan with links coloured by their
 worst utilisation above a histogram (:func:`draw_utilisation`).
 
-    >>> report = build_report(net, assignment, sweep, results, "n-1", 0.5, 0.7, None)   # doctest: +SKIP
-    >>> print(render_text(report))                                                    # doctest: +SKIP
+    >>> from policies.capacity import assignment_of
+    >>> from policies.engine import check_network
+    >>> from policies.loader import configured, load_pack
+    >>> pack = configured(load_pack("capacity"), {}, drop=["CAP-N1"])     # the Chuxiong plan, no sweep
+    >>> report = build_report(net, assignment_of(net), None, check_network(net, pack.rules), "none", 0.5, 0.7)
+    >>> print(render_text(report, top=1))   # doctest: +NORMALIZE_WHITESPACE
+    govnet capacity: 楚雄州电子政务外网, 817 peak demands, 629 links
+    <BLANKLINE>
+    link direction      capacity      peak   util  headroom  worst  worst after
+    云南省外网核心 -> 楚雄州外网核心      155M     54.8M    35%    100.2M    35%  -
+    ... 1257 more link directions (--top 0 shows all)
+    <BLANKLINE>
+    rules:
+      PASS  CAP-UTIL   capacity    817 peak demands fit: highest utilisation 35%
+      PASS  CAP-DELAY  latency     44 flows of video within their one-way delay limit (worst 6.1 ms)
+    <BLANKLINE>
+    verdict: PASS
 """
 
 from __future__ import annotations
@@ -31,7 +46,7 @@ def _r(value: float, digits: int) -> float | None:
 
 
 def rounded(data: dict) -> dict:
-    out = {}
+    out: dict[Any, Any] = {}
     for k, v in data.items():
         if isinstance(v, float):
             out[k] = _r(v, 9)
@@ -46,7 +61,7 @@ def build_report(net: Network, a: Assignment, sweep: SweepResult | None, results
                  warn: float, fail_at: float, queue: dict | None = None) -> dict[str, Any]:
     """Everything the command prints, as plain data in a fixed order (the JSON output)."""
     links = []
-    upgrades = []
+    upgrades: list[dict[str, Any]] = []
     for link in net.links.values():
         dirs = {}
         worst_u, worst_label, worst_load_link = -1.0, None, 0.0
@@ -93,9 +108,9 @@ def build_report(net: Network, a: Assignment, sweep: SweepResult | None, results
     if sweep is not None:
         for case, items in sweep.lost.items():
             for i, share in items:
-                d = a.demands[i]
-                lost.append({"failure": sweep.failures[case].label, "service": d.service, "src": d.src,
-                             "dst": d.dst, "share": _r(share, 9)})
+                demand = a.demands[i]
+                lost.append({"failure": sweep.failures[case].label, "service": demand.service, "src": demand.src,
+                             "dst": demand.dst, "share": _r(share, 9)})
     return {
         "plan": net.name,
         "file": net.file,
@@ -129,6 +144,7 @@ def verdict(results: list[RuleResult]) -> str:
     return "pass"
 
 
+VALUE_LABELS = 30  # links of the picture that carry their utilisation as a percentage: the busiest
 STATUS_LABEL = {"pass": "PASS", "fail": "FAIL", "not_applicable": "N/A", "waived": "WAIVED"}
 
 
@@ -227,7 +243,8 @@ def _ms(value: float | None) -> str:
 # -- the picture ---------------------------------------------------------------------------------
 
 def draw_utilisation(net: Network, report: dict[str, Any], warn: float, fail_at: float) -> bytes:
-    """The plan with links coloured by worst utilisation, above a histogram of link utilisations (PNG)."""
+    """The plan with links coloured by worst utilisation (the busiest widest, on top, with their percentage),
+    above a histogram of link utilisations (PNG)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
     from PIL import Image
@@ -237,7 +254,7 @@ def draw_utilisation(net: Network, report: dict[str, Any], warn: float, fail_at:
     values = {l["link"]: l["worst_utilisation"] or 0.0 for l in report["links"]}
     title = f"{net.name}: worst link utilisation" + (" after any single failure" if report["sweep"] else " at peak")
     picture = Image.open(io.BytesIO(draw_network(net, "png", link_values=values, value_label="utilisation",
-                                                 title=title))).convert("RGB")
+                                                 title=title, label_values=VALUE_LABELS))).convert("RGB")
     width = picture.width
     inches = max(6.0, min(width / 100, 16.0))
     dpi = max(50, width / inches)  # the histogram as wide as the drawing, text at a readable size

@@ -30,14 +30,21 @@ from __future__ import annotations
 
 from collections import deque
 
-from topology.model import CLASSIFICATION_ORDER, Network
+from topology.model import Network
+from topology.selectors import DomainSelector, select_domains
+from topology.vocabulary import CLASSIFICATIONS
 
-from .connectivity import Components, components, directed_path, gateway_nodes, gateway_problem
+from .connectivity import (
+    Components,
+    components,
+    directed_path,
+    gateway_nodes,
+    gateway_problem,
+)
 from .evidence import node_evidence, path_evidence, render_path
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
-from .selectors import DomainSelector, describe_domain, select_domains
 
 
 class ClassificationParams(Params):
@@ -74,12 +81,12 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
         over = [n for n in net.nodes.values()
                 if n.domain in net.domains and n.classification > net.domains[n.domain].clearance]
         for n in over:
-            d = net.domains[n.domain]
+            home = net.domains[n.domain]
             evidence.append(node_evidence(
                 net, n.name,
-                f"{n.name} holds {CLASSIFICATION_ORDER[n.classification]} data but sits in "
-                f"{describe_domain(net, d.name)}, cleared only for {d.clearance_label}",
-                classification=CLASSIFICATION_ORDER[n.classification], clearance=d.clearance_label))
+                f"{n.name} holds {CLASSIFICATIONS[n.classification]} data but sits in "
+                f"{net.domain_label(home.name)}, cleared only for {home.clearance_label}",
+                classification=CLASSIFICATIONS[n.classification], clearance=home.clearance_label))
         if over:
             problems.append(f"{len(over)} node{'s' if len(over) != 1 else ''} hold data above their network's clearance")
 
@@ -96,10 +103,10 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
             sources = [n.name for n in net.nodes.values() if n.domain == d]
             path = directed_path(net, sources, public_nodes, frozenset(excused)) or []
             evidence.append(path_evidence(
-                net, path, f"classified {describe_domain(net, d)} reaches the public network "
-                f"{describe_domain(net, net.nodes[path[-1]].domain) if path else ''}: {render_path(net, path)}",
+                net, path, f"classified {net.domain_label(d)} reaches the public network "
+                f"{net.domain_label(net.nodes[path[-1]].domain) if path else ''}: {render_path(net, path)}",
                 from_domain=d))
-            problems.append(f"classified {describe_domain(net, d)} has a path to a public network")
+            problems.append(f"classified {net.domain_label(d)} has a path to a public network")
 
     if p.import_only and classified:
         checked.append("one-way import only into classified networks")
@@ -130,5 +137,5 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
         return RuleResult.not_applicable(rule, f"the plan has no classified network (matching {', '.join(p.domains)})")
     if problems:
         return RuleResult.failed(rule, "; ".join(problems), evidence)
-    scope = ", ".join(describe_domain(net, d) for d in classified) or "no classified network"
+    scope = ", ".join(net.domain_label(d) for d in classified) or "no classified network"
     return RuleResult.passed(rule, f"checked {', '.join(checked)} ({scope})")

@@ -25,19 +25,19 @@ rule's own list of accepted directions.
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from topology.model import Link, Network
+from topology.selectors import is_public
 
 from .registry import Context
-from .selectors import describe_domain, is_public
-
 
 SHORT_SEARCH = 3  # links: the first, bounded search for an offending path (most cross at the boundary)
 
@@ -85,7 +85,7 @@ class PhysicalIndex:
 
 def physical_index(net: Network, context: Context | None = None) -> PhysicalIndex:
     """The array view of ``net``'s physical graph (cached on the network)."""
-    return net.cached("policies.physical_index", _build_physical_index)
+    return net.cached(_build_physical_index)
 
 
 def _build_physical_index(net: Network) -> PhysicalIndex:
@@ -225,15 +225,15 @@ def gateway_problem(net: Network, node: str) -> str | None:
     if src is None or dst is None:
         return "it names a network the plan does not define"
     if src.classified and dst.clearance < src.clearance:
-        return (f"it would carry data out of classified {describe_domain(net, src.name)} "
-                f"to {describe_domain(net, dst.name)}, which is never allowed")
+        return (f"it would carry data out of classified {net.domain_label(src.name)} "
+                f"to {net.domain_label(dst.name)}, which is never allowed")
     if src.classified and is_public(dst):
-        return f"it would carry classified data to a public network ({describe_domain(net, dst.name)})"
+        return f"it would carry classified data to a public network ({net.domain_label(dst.name)})"
     if dst.classified and not gw.approved:
-        return f"it feeds classified {describe_domain(net, dst.name)} but is not marked as an approved import device"
+        return f"it feeds classified {net.domain_label(dst.name)} but is not marked as an approved import device"
     others = sorted({net.nodes[l.other(node)].domain for l in net.links_of(node)} - {gw.from_domain, gw.to_domain})
     if others:
-        return f"it is also cabled to {', '.join(describe_domain(net, d) for d in others)}, beyond its two declared sides"
+        return f"it is also cabled to {', '.join(net.domain_label(d) for d in others)}, beyond its two declared sides"
     return None
 
 
@@ -342,7 +342,7 @@ def directed_path(net: Network, sources: Iterable[str], targets: set[str], excus
 
 def path_links(net: Network, path: list[str]) -> list[Link]:
     out = []
-    for u, v in zip(path, path[1:]):
+    for u, v in itertools.pairwise(path):
         link = link_between(net, u, v)
         if link is not None:
             out.append(link)

@@ -48,6 +48,7 @@ from pydantic import Field
 from simulator.trace import Trace
 from simulator.traffic import demands
 from topology.model import Flow, Network, Node
+from topology.selectors import DomainSelector, select_domains
 
 from .connectivity import component_labels
 from .delivery import round_trip_of
@@ -55,7 +56,6 @@ from .evidence import node_evidence, plural, trace_marks
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
-from .selectors import DomainSelector, describe_domain, select_domains
 
 ROLE_ALIASES = {"video_mcu": "mcu"}
 MAX_EVIDENCE = 25
@@ -89,12 +89,14 @@ SERVICE_KINDS = {"document_exchange": "document_exchange", "video_mcu": "video"}
 
 def _declared(net: Network) -> dict[tuple[str, str], Flow]:
     """The first declared demand between each pair of nodes (cached on the network)."""
-    def build(n: Network) -> dict[tuple[str, str], Flow]:
-        out: dict[tuple[str, str], Flow] = {}
-        for flow in demands(n):
-            out.setdefault((flow.src, flow.dst), flow)
-        return out
-    return net.cached("coverage.declared", build)
+    return net.cached(_build_declared)
+
+
+def _build_declared(net: Network) -> dict[tuple[str, str], Flow]:
+    out: dict[tuple[str, str], Flow] = {}
+    for flow in demands(net):
+        out.setdefault((flow.src, flow.dst), flow)
+    return out
 
 
 def probe_for(net: Network, src: str, dst: str, need: str | None, p: CoverageParams) -> tuple[str, int, bool]:
@@ -157,14 +159,14 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                     by_site.setdefault(n.site, []).append(n.name)
             providers[need.service] = by_site
             if not by_site and not need.required:
-                notes.append(f"no {need.service} in {describe_domain(net, dom)}")
+                notes.append(f"no {need.service} in {net.domain_label(dom)}")
 
         failed: dict[str, Trace] = {}  # the last failing trace of each node, for its evidence
 
         def reaches(node: str, targets: list[str], need: str | None = None) -> bool:
             """Whether a probe from ``node`` gets to one of ``targets`` and its answer back."""
             for t in targets:
-                if label[node] != label[t]:
+                if label[node] != label[t]:  # noqa: B023  (the closures run within their iteration)
                     continue  # no way inside the network (its links and tunnels): no packet needs tracing
                 proto, dport, answer = probe_for(net, node, t, need, p)
                 trip = round_trip_of(net, context, node, t, proto, dport, answer)
@@ -172,14 +174,14 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                     continue
                 if trip.delivered:
                     return True
-                failed[node] = trip.failed or trip.forward
+                failed[node] = trip.failed or trip.forward  # noqa: B023
             return False
 
         def report(node: str, text: str, **data) -> None:
             nonlocal problems
             problems += 1
             if len(evidence) < MAX_EVIDENCE:
-                t = failed.pop(node, None)
+                t = failed.pop(node, None)  # noqa: B023
                 if t is not None:
                     last = t.last
                     text += f"; {t.text().splitlines()[0]} ends {last.decision.replace('_', ' ')} at {last.node}" + \
@@ -200,17 +202,17 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
             for core in names:
                 if not reaches(core, above[1]):
                     report(core, f"the core {core} of {site} does not reach the core of {above[0]} "
-                           f"({', '.join(above[1])}) and back inside {describe_domain(net, dom)}", missing="parent_core")
+                           f"({', '.join(above[1])}) and back inside {net.domain_label(dom)}", missing="parent_core")
         # 横向到边 and services
         for unit in units:
             where = f"{unit.name} ({unit.site})"
-            core = _nearest(net, unit.site, cores)
-            if core is None:
-                report(unit.name, f"{where} has no core at its level or above in {describe_domain(net, dom)}",
+            home = _nearest(net, unit.site, cores)
+            if home is None:
+                report(unit.name, f"{where} has no core at its level or above in {net.domain_label(dom)}",
                        missing="core")
-            elif not reaches(unit.name, core[1]):
-                report(unit.name, f"{where} does not reach the core of its level ({', '.join(core[1])}) and back",
-                       missing="core", target=core[1])
+            elif not reaches(unit.name, home[1]):
+                report(unit.name, f"{where} does not reach the core of its level ({', '.join(home[1])}) and back",
+                       missing="core", target=home[1])
             for need in p.needs:
                 by_site = providers[need.service]
                 if not by_site and not need.required:
@@ -227,7 +229,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                     if up is not None and not reaches(unit.name, up[1], need.service):
                         report(unit.name, f"{where} cannot reach the {need.service} of the level above "
                                f"({', '.join(up[1])})", missing=need.service, target=up[1])
-        summary.append(f"{plural(len(units), 'unit')} of {describe_domain(net, dom)}")
+        summary.append(f"{plural(len(units), 'unit')} of {net.domain_label(dom)}")
     note = f" (not applicable: {'; '.join(notes)})" if notes else ""
     if problems:
         more = f"; the first {MAX_EVIDENCE} are shown" if problems > MAX_EVIDENCE else ""

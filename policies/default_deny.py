@@ -37,22 +37,22 @@ from __future__ import annotations
 
 from typing import Literal
 
-from simulator.routing import FORWARDING_ROLES
+from simulator.acl import dead_rules, fallthrough, is_catch_all, rule_box
+from simulator.headerspace import box_text
+from topology.errors import Mark
 from topology.model import Acl, Interface, Link, Network, Node, Rule
+from topology.selectors import DomainSelector, select_domains
+from topology.vocabulary import CONTROLLED_ROLES, FORWARDING_ROLES
 
 from .evidence import link_evidence, plural
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
-from .selectors import DomainSelector, describe_domain, select_domains
-from .space import covered, describe_box, is_full, rule_box, subtract
-
-DEVICE_ROLES = ["firewall", "one_way_gateway", "vpn_gateway"]
 
 
 class DefaultDenyParams(Params):
     domains: list[DomainSelector] = ["*"]
-    devices: list[str] = DEVICE_ROLES
+    devices: list[str] = sorted(CONTROLLED_ROLES)
     require_device: bool = True
     ends_in_deny: bool = True
     directions: list[Literal["in", "out"]] = ["in"]
@@ -73,22 +73,6 @@ def boundary_links(net: Network, domains: list[str]) -> list[Link]:
             and net.nodes[l.a].role in FORWARDING_ROLES and net.nodes[l.b].role in FORWARDING_ROLES]
 
 
-BOUNDARY_ROLES = ("firewall",)
-
-
-def fallthrough(node: Node, acl_applied: bool) -> str:
-    """What a node does with a packet no rule matched (as :mod:`simulator.forwarding` decides).
-
-    An applied ACL denies what it does not match unless the node's
-    ``default_action`` is permit; without an ACL a firewall (or any node whose
-    plan sets ``default_action``) applies its default action, deny unless
-    permit, and any other node forwards.
-    """
-    if node.default_action is not None:
-        return node.default_action
-    if acl_applied or node.role in BOUNDARY_ROLES:
-        return "deny"
-    return "permit"
 
 
 def ends_in(net: Network, node: Node, acl_name: str | None) -> tuple[str, str]:
@@ -102,55 +86,16 @@ def ends_in(net: Network, node: Node, acl_name: str | None) -> tuple[str, str]:
             "no ACL is applied and the device does not deny by default")
         return action, why
     for rule in acl.rules:
-        if is_full(rule_box(rule)):
+        if is_catch_all(rule):
             return rule.action, f"ACL {acl.name} rule {rule.index} {rule.action}s everything left"
     action = fallthrough(node, True)
     return action, (f"ACL {acl.name} ends without a catch-all rule and the device "
                     f"{'denies' if action == 'deny' else 'permits'} what it does not match")
 
 
-def acl_findings(acl: Acl) -> list[tuple[int, str, list[int]]]:
-    """Rules that never match: (index, 'shadowed'|'redundant', the earlier rules that decide its packets).
-
-    A rule as written may name a node with several addresses; the model holds
-    one piece per address, all with the rule's index, and the rule is judged
-    as the union of its pieces, once. Earlier rules are taken in order (first
-    match), so a rule that is itself dead never counts as deciding anything;
-    the finding is *shadowed* when one of the deciding rules does the
-    opposite, *redundant* when all agree.
-    """
-    written: dict[int, tuple[str, list]] = {}  # index -> (action, the boxes of its pieces), in order
-    for r in acl.rules:
-        written.setdefault(r.index, (r.action, []))[1].append(rule_box(r))
-    order = list(written)
-    out = []
-    for k, index in enumerate(order):
-        action, boxes = written[index]
-        earlier = [b for j in order[:k] for b in written[j][1] if any(_overlaps(b, mine) for mine in boxes)]
-        if not earlier or not all(covered(mine, earlier) for mine in boxes):
-            continue
-        remaining = list(boxes)
-        deciders = []
-        for j in order[:k]:
-            if not remaining:
-                break
-            theirs = written[j][1]
-            if any(_overlaps(piece, b) for piece in remaining for b in theirs):
-                deciders.append(j)
-                for b in theirs:
-                    remaining = [q for piece in remaining for q in subtract(piece, b)]
-        opposite = any(written[j][0] != action for j in deciders)
-        out.append((index, "shadowed" if opposite else "redundant", deciders))
-    return out
-
-
 def rule_at(acl: Acl, index: int) -> Rule:
     """The (first piece of the) rule written at position ``index`` of ``acl``."""
     return next(r for r in acl.rules if r.index == index)
-
-
-def _overlaps(a, b) -> bool:
-    return all(max(alo, blo) <= min(ahi, bhi) for (alo, ahi), (blo, bhi) in zip(a, b))
 
 
 def _iface(net: Network, link: Link, node: str) -> Interface:
@@ -167,7 +112,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     no_device = open_ifaces = 0
     for link in links:
         da, db = net.nodes[link.a].domain, net.nodes[link.b].domain
-        between = f"{describe_domain(net, da)} and {describe_domain(net, db)}"
+        between = f"{net.domain_label(da)} and {net.domain_label(db)}"
         devices = [n for n in (link.a, link.b) if net.nodes[n].role in p.devices]
         if p.require_device and not devices:
             no_device += 1
@@ -192,10 +137,10 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                        if not any(w[2] == v[2] and w[3] == "deny" for w in verdicts)]
             for end, iface, direction, action, why, acl_name in bad:
                 open_ifaces += 1
-                marks = (iface.mark, link.mark)
+                marks: tuple[Mark, ...] = (iface.mark, link.mark)
                 if acl_name and acl_name in net.acls:
                     acl = net.acls[acl_name]
-                    catch = next((r for r in acl.rules if is_full(rule_box(r))), None)
+                    catch = next((r for r in acl.rules if is_catch_all(r)), None)
                     marks = ((catch.mark,) if catch is not None else ()) + (acl.mark,) + marks
                 evidence.append(Evidence(
                     kind="interface", subjects=(end,),
@@ -224,11 +169,11 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                             applied_nodes[name].append(node.name)
         for name in sorted(applied, key=lambda n: list(net.acls).index(n)):
             acl = net.acls[name]
-            for index, how, by in acl_findings(acl):
+            for index, how, by in dead_rules(acl):
                 shadow_count += 1
                 r = rule_at(acl, index)
                 earlier = ", ".join(str(i) for i in by)
-                text = (f"ACL {name} rule {index} ({r.action} {describe_box(rule_box(r))}) never matches: "
+                text = (f"ACL {name} rule {index} ({r.action} {box_text(rule_box(r))}) never matches: "
                         + (f"rule{'s' if len(by) > 1 else ''} {earlier} above already "
                            + ("decide the opposite for every packet it describes (shadowed)" if how == "shadowed"
                               else "handle every packet it describes the same way (redundant)")))

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from simulator.forwarding import build_forwarding
-from simulator.load import DEMAND_SPORT, base_assignment, demand_trace
+from simulator.load import base_assignment, demand_trace
 from simulator.trace import RoundTrip, RoundTrips, Trace, trace_from_steps
 from topology.errors import Mark
 from topology.model import Flow, Network

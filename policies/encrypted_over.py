@@ -38,22 +38,23 @@ Example (policy file)::
 
 from __future__ import annotations
 
+import itertools
 from collections import deque
 
 from simulator.forwarding import build_forwarding
 from simulator.headerspace import ip_text
 from simulator.load import base_assignment, clear_trace, readable
-from topology.errors import GovnetError
-from topology.model import UNTRUSTED_MEDIA, Link, Network, Tunnel, untrusted_links
+from topology.errors import GovnetError, Mark
+from topology.model import Link, Network, Tunnel, untrusted_links
+from topology.selectors import DomainSelector, is_public, select_domains
+from topology.vocabulary import ENDPOINT_ROLES, UNTRUSTED_MEDIA
 
 from .connectivity import component_labels, link_between
 from .evidence import evidence_pcap, plural
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
-from .selectors import DomainSelector, describe_domain, is_public, select_domains
 
-ENDPOINT_ROLES = ("host", "server", "mcu")
 MAX_FLOW_TRACES = 200
 MAX_LEAKS = 5          # addresses a device routes out in clear that are traced for evidence
 MAX_LEAK_SOURCES = 20  # protected senders tried for each
@@ -90,9 +91,9 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
 
     # -- tunnels: endpoints and encryption -------------------------------------------
     misplaced = clear_tunnels = 0
-    for t in net.tunnels.values():
-        dom = tunnel_domain(net, t)
-        ends = {t.a: net.nodes[t.a].domain, t.b: net.nodes[t.b].domain}
+    for tun in net.tunnels.values():
+        dom = tunnel_domain(net, tun)
+        ends = {tun.a: net.nodes[tun.a].domain, tun.b: net.nodes[tun.b].domain}
         carried = dom if dom is not None else next(iter(d for d in ends.values() if d in protected), None)
         if carried not in protected:
             continue
@@ -101,23 +102,23 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
             misplaced += 1
             evidence.append(Evidence(
                 kind="tunnel",
-                summary=(f"tunnel {t.name} carries {describe_domain(net, carried)} but ends at "
-                         + ", ".join(f"{n} in {describe_domain(net, ends[n])}" for n in wrong)
+                summary=(f"tunnel {tun.name} carries {net.domain_label(carried)} but ends at "
+                         + ", ".join(f"{n} in {net.domain_label(ends[n])}" for n in wrong)
                          + ": beyond that endpoint the traffic travels unprotected"),
-                data={"tunnel": t.name, "a": t.a, "b": t.b, "domain": carried, "misplaced": wrong},
-                marks=(t.mark,) + tuple(net.nodes[n].mark for n in wrong), subjects=(t.a, t.b)))
-        if not t.encrypted:
-            hop = _underlay_clear_link(net, t, bad_links)
+                data={"tunnel": tun.name, "a": tun.a, "b": tun.b, "domain": carried, "misplaced": wrong},
+                marks=(tun.mark,) + tuple(net.nodes[n].mark for n in wrong), subjects=(tun.a, tun.b)))
+        if not tun.encrypted:
+            hop = _underlay_clear_link(net, tun, bad_links)
             if hop is not None:
                 clear_tunnels += 1
-                why = "GRE does not encrypt" if t.kind == "gre" else (
-                    "its cipher is NULL" if t.cipher == "NULL" else "it is declared unencrypted")
+                why = "GRE does not encrypt" if tun.kind == "gre" else (
+                    "its cipher is NULL" if tun.cipher == "NULL" else "it is declared unencrypted")
                 evidence.append(Evidence(
                     kind="clear_hop",
-                    summary=(f"tunnel {t.name} ({t.a} ⇄ {t.b}) carries {describe_domain(net, carried)} across "
+                    summary=(f"tunnel {tun.name} ({tun.a} ⇄ {tun.b}) carries {net.domain_label(carried)} across "
                              f"{hop.medium} link {hop.name} in clear: {why}"),
-                    data={"tunnel": t.name, "link": hop.name, "medium": hop.medium, "kind": t.kind, "cipher": t.cipher},
-                    marks=(t.mark, hop.mark), subjects=(t.a, t.b)))
+                    data={"tunnel": tun.name, "link": hop.name, "medium": hop.medium, "kind": tun.kind, "cipher": tun.cipher},
+                    marks=(tun.mark, hop.mark), subjects=(tun.a, tun.b)))
     if misplaced:
         problems.append(f"{plural(misplaced, 'tunnel')} ending outside the network it protects")
     if clear_tunnels:
@@ -163,7 +164,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
 
     if problems:
         return RuleResult.failed(rule, "; ".join(problems), evidence)
-    scope = ", ".join(describe_domain(net, d) for d in protected)
+    scope = ", ".join(net.domain_label(d) for d in protected)
     return RuleResult.passed(rule, f"no traffic of {scope} crosses an untrusted link in clear "
                              f"({plural(len(net.tunnels), 'tunnel')}, {plural(len(bad_links), 'untrusted link')})")
 
@@ -184,19 +185,19 @@ def _underlay_clear_link(net: Network, t: Tunnel, bad_links: set[str]) -> Link |
     if t.b not in parent:
         return None
     path = [t.b]
-    while parent[path[-1]] is not None:
-        path.append(parent[path[-1]])  # type: ignore[arg-type]
+    while (up := parent[path[-1]]) is not None:
+        path.append(up)
     path.reverse()
-    for u, v in zip(path, path[1:]):
-        link = link_between(net, u, v)
-        if link is not None and link.name in bad_links:
-            return link
+    for u, v in itertools.pairwise(path):
+        on_path = link_between(net, u, v)
+        if on_path is not None and on_path.name in bad_links:
+            return on_path
     return None
 
 
 def _representative(net: Network, members: list[str]) -> str | None:
     """A node to send from or to: an end system if the island has one, else the first addressed node."""
-    for roles in (ENDPOINT_ROLES, None):
+    for roles in (sorted(ENDPOINT_ROLES), None):
         for name in sorted(members):
             node = net.nodes[name]
             if (roles is None or node.role in roles) and node.addresses:
@@ -292,7 +293,7 @@ def _edge_leaks(net: Network, fw, protected: list[str], untrusted: set[str], bad
         if node.loopback is not None:
             targets.append((int(node.loopback.ip), node.name))
         for iface in node.interfaces.values():
-            peer = net.links[iface.link].other(node.name) if iface.link in net.links else None
+            peer = net.links[iface.link].other(node.name) if iface.link is not None and iface.link in net.links else None
             if iface.address is not None and (peer is None or net.nodes[peer].domain not in untrusted):
                 targets.append((int(iface.address.ip), node.name))
         if node.lan is not None and node.lan.num_addresses > 2:
@@ -343,7 +344,7 @@ def _clear_hop_evidence(net: Network, t, index: int, link: Link, dom: str, conte
     data = {"link": link.name, "medium": link.medium, "node": hop.node, "hop": index + 1,
             "packet": readable.to_json() if readable is not None else None,
             "trace": t.to_json()}
-    marks = (link.mark,)
+    marks: tuple[Mark, ...] = (link.mark,)
     if clear_tunnel and clear_tunnel in net.tunnels:
         marks = (net.tunnels[clear_tunnel].mark, link.mark)
     pcap = evidence_pcap(t, context, f"clear-{t.src}-{t.dst}")
@@ -351,7 +352,7 @@ def _clear_hop_evidence(net: Network, t, index: int, link: Link, dom: str, conte
         data["pcap"] = pcap
     return Evidence(
         kind="clear_hop",
-        summary=(f"a packet of {describe_domain(net, dom)} from {t.src} to {t.dst} ({readable}) leaves {hop.node} "
+        summary=(f"a packet of {net.domain_label(dom)} from {t.src} to {t.dst} ({readable}) leaves {hop.node} "
                  f"over {link.medium} link {link.name} readable, {how}"),
         data=data, marks=marks, subjects=tuple(dict.fromkeys(ends)))
 

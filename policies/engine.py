@@ -1,7 +1,11 @@
 """Running a check: every rule of the chosen policies on the plan, phase by phase, waivers applied.
 
-    >>> runs = check_plan(net, select_policies(net), phase="all")   # doctest: +SKIP
-    >>> [r.rule.id for run in runs for r in run.results if r.failed_]
+    >>> from topology import load_plan
+    >>> from policies.loader import select_policies
+    >>> hole = load_plan("scenarios/chuxiong/faults/firewall-hole.yaml")   # a planted fault
+    >>> runs = check_plan(hole, select_policies(hole))
+    >>> [(run.phase, [r.rule.id for r in run.failed]) for run in runs]
+    [(None, ['EGOV-LI-1'])]
 
 A *run* is one network state (the whole plan, or the plan as built up to one
 phase) with the result of every rule on it. ``phase=None`` checks the whole
@@ -11,7 +15,7 @@ checks every phase on its own, so no intermediate rollout state escapes.
 Before any rule runs, :func:`prepare_check` checks the setup against the
 plan and raises a :class:`~policies.errors.PolicyError` with every problem:
 each domain selector of each rule must mean something in this plan
-(:func:`policies.selectors.plan_selector_problem`), each waiver must name a
+(:func:`topology.selectors.plan_selector_problem`), each waiver must name a
 rule being checked and select nodes (:func:`policies.waivers.resolve_waivers`).
 After a rule is evaluated its waivers are applied
 (:func:`policies.waivers.apply_waivers`).
@@ -20,11 +24,12 @@ After a rule is evaluated its waivers are applied
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 from topology.errors import GovnetError, PlanIssue
 from topology.model import DeclinedPolicy, Network, Waiver
+from topology.selectors import plan_selector_problem, selector_values
 from topology.yaml_source import mark_for
 
 from . import kinds  # noqa: F401  (registers every rule kind)
@@ -32,7 +37,6 @@ from .errors import PolicyError
 from .loader import Policy, PolicySelection, RequiredPack, rules_of, with_required_packs
 from .model import SEVERITIES, PolicyRule, RuleResult
 from .registry import RULE_KINDS, RULE_PARAMS, Context
-from .selectors import plan_selector_problem, selector_values
 from .waivers import ScopedWaiver, apply_waivers, resolve_waivers, today
 
 
@@ -130,9 +134,12 @@ def prepare_check(net: Network, policies: PolicySelection | list[Policy],
 
 
 def check_network(net: Network, rules: Iterable[PolicyRule], pcap_dir: str | None = None,
-                  setup: CheckSetup | None = None) -> list[RuleResult]:
-    """Evaluate ``rules`` on one network state, sharing one cache between them (waivers of ``setup`` applied)."""
-    context = Context(pcap_dir=pcap_dir)
+                  setup: CheckSetup | None = None, context: Context | None = None) -> list[RuleResult]:
+    """Evaluate ``rules`` on one network state, sharing one context between them (waivers of ``setup`` applied).
+
+    ``context`` carries the caller's settings (a sweep's scheduler ...); by default a fresh one.
+    """
+    context = context if context is not None else Context(pcap_dir=pcap_dir)
     if setup is None:
         return [evaluate_rule(net, rule, context) for rule in rules]
     return [judge(net, rule, context, setup) for rule in rules]

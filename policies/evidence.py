@@ -18,7 +18,6 @@ from topology.model import Link, Network
 
 from .connectivity import path_links
 from .model import Evidence
-from .selectors import describe_domain
 
 
 def render_path(net: Network, path: list[str]) -> str:
@@ -28,7 +27,7 @@ def render_path(net: Network, path: list[str]) -> str:
     for name in path:
         node = net.nodes[name]
         if node.domain != previous:
-            parts.append(f"{name} [{describe_domain(net, node.domain)}]")
+            parts.append(f"{name} [{net.domain_label(node.domain)}]")
         else:
             parts.append(name)
         previous = node.domain

@@ -70,7 +70,8 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     worst = 0.0
     for i, delay in delays:
         d = a.demands[i]
-        limit = net.services[d.service].max_delay if d.service in net.services and net.services[d.service].max_delay else p.max_delay
+        own = net.services[d.service].max_delay if d.service in net.services else None
+        limit = own if own else p.max_delay
         if a.paths[i].delivered <= 0:
             continue  # not routed: the redundancy and coverage rules report it
         if math.isinf(delay) and p.saturated == "skip":

@@ -9,7 +9,9 @@ A policy file is YAML::
         kind: physical_isolation    # a registered rule kind
         severity: critical          # critical | high | medium | low (default high)
         clause: 中办发〔2002〕17号     # the source it enforces
+        title: Intranet and extranet physically isolated
         description: The intranet and the extranet share no cable.
+        fix: Remove every link and device the two networks share.
         params: {domains: [kind:intranet], against: [kind:extranet]}
 
 Files are read with :func:`topology.yaml_source.read_yaml_file` (positions,
@@ -36,17 +38,19 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from topology.errors import Mark, PlanError, PlanIssue
-from topology.model import CLASSIFICATION_ORDER, DeclinedPolicy, Network
+from topology.errors import GovnetError, Mark, PlanError, PlanIssue
 from topology.loader import include_boundary
+from topology.model import DeclinedPolicy, Network
 from topology.validation import issues_from_validation, suggest
+from topology.vocabulary import CLASSIFICATIONS
 from topology.yaml_source import mark_for, read_yaml_file
 
 from . import kinds  # noqa: F401  (registers every rule kind)
@@ -66,7 +70,9 @@ class RuleFileSpec(BaseModel):
     kind: str = Field(min_length=1)
     severity: Literal["critical", "high", "medium", "low"] = "high"
     clause: str = ""
+    title: str = Field("", description="what the rule asks, in a few words")
     description: str = ""
+    fix: str = Field("", description="how to fix a plan that fails the rule")
     params: dict[str, Any] = {}
 
 
@@ -171,11 +177,44 @@ def load_policy_file(path: str | Path, display: str | None = None, pack: str | N
         param_marks = {path[len(prefix):]: mark for path, mark in marks.items() if path[:len(prefix)] == prefix}
         rules.append(PolicyRule(id=r.id, kind=r.kind, severity=r.severity, params=params, clause=r.clause,
                                 description=" ".join(r.description.split()), pack=name, mark=where,
+                                title=" ".join(r.title.split()), fix=" ".join(r.fix.split()),
                                 param_marks=param_marks))
     if issues:
         raise PolicyError(issues)
     return Policy(name=name, source=pack or shown, title=spec.title, rules=tuple(rules), pack=pack is not None,
                   file=str(path.resolve()))
+
+
+def configured(policy: Policy, settings: Mapping[str, Mapping[str, Any]], drop: Iterable[str] = ()) -> Policy:
+    """``policy`` with the parameters of some rules changed (``settings``: rule id -> parameters over the
+    rule's own) and the rules of ``drop`` left out; the new parameters are validated as a policy file's are.
+
+    A command that runs a pack with its own settings (``govnet capacity --warn 0.6``) goes through here,
+    so its rules keep the pack's ids, clauses and texts.
+
+    >>> pack = configured(load_pack("capacity"), {"CAP-UTIL": {"fail": 0.8}}, drop=["CAP-N1"])
+    >>> [(r.id, r.params.get("fail")) for r in pack.rules]
+    [('CAP-UTIL', 0.8), ('CAP-DELAY', None)]
+    """
+    known = {r.id for r in policy.rules}
+    unknown = sorted((set(settings) | set(drop)) - known)
+    if unknown:
+        raise GovnetError(f"policy {policy.name} has no rule {', '.join(unknown)}")
+    rules = []
+    for rule in policy.rules:
+        if rule.id in drop:
+            continue
+        if rule.id in settings:
+            params = {**rule.params, **settings[rule.id]}
+            model = RULE_PARAMS.get(rule.kind)
+            if model is not None:
+                try:
+                    model.model_validate(params)
+                except ValidationError as exc:
+                    raise PolicyError(issues_from_validation(exc, {}, policy.source, model)) from None
+            rule = replace(rule, params=params, param_marks={})
+        rules.append(rule)
+    return replace(policy, rules=tuple(rules))
 
 
 def resolve_policies(names: list[str] | tuple[str, ...], base: Path | None = None,
@@ -309,7 +348,7 @@ def required_packs(net: Network) -> list[RequiredPack]:
     """
     reasons = [f"domain {d.name} is cleared for {d.clearance_label}" for d in net.domains.values() if d.clearance > 0]
     holders = [n for n in net.nodes.values() if n.classification > 0]
-    reasons += [f"node {n.name} holds {CLASSIFICATION_ORDER[n.classification]} data" for n in holders[:MAX_REASONS]]
+    reasons += [f"node {n.name} holds {CLASSIFICATIONS[n.classification]} data" for n in holders[:MAX_REASONS]]
     if len(holders) > MAX_REASONS:
         reasons.append(f"{len(holders) - MAX_REASONS} more nodes hold classified data")
     return [RequiredPack(CLASSIFIED_PACK, tuple(reasons))] if reasons else []
@@ -322,6 +361,15 @@ def select_policies(net: Network, names: list[str] | tuple[str, ...] | None = No
     if names is None:
         return with_required_packs(net, plan_policies(net), from_plan=True)
     return with_required_packs(net, resolve_policies(list(names), None), from_plan=False)
+
+
+def policies_to_check(net: Network, names: list[str] | tuple[str, ...] | None = None) -> PolicySelection:
+    """:func:`select_policies` for a command that judges the plan: a plan that names no policies, checked
+    without ``names``, is refused (GovnetError) rather than judged by the required packs alone."""
+    if not names and not net.policies:
+        raise GovnetError(f"{net.file}: the plan names no policies; add 'policies: [egov-baseline]' to it "
+                          "or pass --policy PACK")
+    return select_policies(net, names or None)
 
 
 def with_required_packs(net: Network, policies: list[Policy], from_plan: bool = False) -> PolicySelection:

@@ -39,13 +39,16 @@ Example (policy file)::
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field, field_validator
 
 from topology.errors import GovnetError
 from topology.model import Network
+from topology.schema import SelectorSpec
+from topology.selectors import DomainSelector, node_matches, select_domains
 from topology.units import parse_port_range
+from topology.vocabulary import CONTROLLED_ROLES, PROTO_NUMBERS, Protocol
 
 from .connectivity import components, shortest_paths
 from .evidence import (
@@ -59,11 +62,8 @@ from .evidence import (
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
-from .selectors import DomainSelector, NodeMatch, describe_domain, select_domains
 
-DEVICE_ROLES = ["firewall", "one_way_gateway", "vpn_gateway"]
 MAX_EVIDENCE = 20
-PROTO_NUMBER = {"tcp": 6, "udp": 17, "icmp": 1, "gre": 47, "esp": 50}
 
 
 def _ports(value: Any) -> tuple[int, int] | None:
@@ -73,10 +73,10 @@ def _ports(value: Any) -> tuple[int, int] | None:
 class Allow(Params):
     """One allowed crossing: a protocol, optionally a destination port range, towards some nodes."""
 
-    proto: Literal["ip", "tcp", "udp", "icmp", "esp", "gre"] = "ip"
+    proto: Protocol = "ip"
     dport: int | str | None = Field(None, description="port or range 'lo-hi' (for icmp: the type)")
-    to: NodeMatch | None = None
-    from_: NodeMatch | None = Field(None, alias="from")
+    to: SelectorSpec | None = None
+    from_: SelectorSpec | None = Field(None, alias="from")
     description: str = ""
 
     @field_validator("dport")
@@ -94,7 +94,7 @@ class LogicalIsolationParams(Params):
     to: list[DomainSelector] = Field(min_length=1)
     allow: list[Allow] = []
     require_device: bool = True
-    devices: list[str] = DEVICE_ROLES
+    devices: list[str] = sorted(CONTROLLED_ROLES)
 
 
 def allowed_space(net: Network, allows: list[Allow], src: str, dst: str):
@@ -103,11 +103,11 @@ def allowed_space(net: Network, allows: list[Allow], src: str, dst: str):
 
     boxes = []
     for a in allows:
-        if a.to is not None and not a.to.matches(net, net.nodes[dst]):
+        if a.to is not None and not node_matches(a.to, net.nodes[dst], net.sites, net.domains):
             continue
-        if a.from_ is not None and not a.from_.matches(net, net.nodes[src]):
+        if a.from_ is not None and not node_matches(a.from_, net.nodes[src], net.sites, net.domains):
             continue
-        proto = None if a.proto == "ip" else (PROTO_NUMBER[a.proto], PROTO_NUMBER[a.proto])
+        proto = None if a.proto == "ip" else (PROTO_NUMBERS[a.proto], PROTO_NUMBERS[a.proto])
         boxes.append(box(proto=proto, dport=a.port_range()))
     space = HeaderSpace(())
     for b in boxes:
@@ -119,8 +119,9 @@ def _trace_of(net: Network, cls: Any, point: tuple[int, int, int, int, int] | No
     """A trace of the representative ``point`` (or the class's own trace when it cannot be re-traced)."""
     if point is None:
         return getattr(cls, "trace", None)
-    from simulator.headerspace import PROTO_NAMES, ip_text
+    from simulator.headerspace import ip_text
     from simulator.trace import trace
+    from topology.vocabulary import PROTO_NAMES
 
     src, dst, proto, sport, dport = point
     name = PROTO_NAMES.get(proto)
@@ -149,7 +150,8 @@ def _preference(cls: Any) -> dict[int, tuple[int, ...]]:
 
 
 def _packet_json(point: tuple[int, int, int, int, int]) -> dict[str, Any]:
-    from simulator.headerspace import PROTO_NAMES, ip_text
+    from simulator.headerspace import ip_text
+    from topology.vocabulary import PROTO_NAMES
 
     src, dst, proto, sport, dport = point
     out: dict[str, Any] = {"src": ip_text(src), "dst": ip_text(dst), "proto": PROTO_NAMES.get(proto, str(proto))}
@@ -190,8 +192,8 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     dst_domains = [d for d in select_domains(net, p.to) if d not in src_domains]
     sources = [n.name for n in net.nodes.values() if n.domain in src_domains]
     destinations = [n.name for n in net.nodes.values() if n.domain in dst_domains]
-    scope = (f"{', '.join(describe_domain(net, d) for d in src_domains) or '-'} → "
-             f"{', '.join(describe_domain(net, d) for d in dst_domains) or '-'}")
+    scope = (f"{', '.join(net.domain_label(d) for d in src_domains) or '-'} → "
+             f"{', '.join(net.domain_label(d) for d in dst_domains) or '-'}")
     if not sources or not destinations:
         lacking = [f"no node in a network matching {', '.join(sels)}"
                    for sels, side in ((p.from_, sources), (p.to, destinations)) if not side]
@@ -216,7 +218,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                 path = found.get(d2, [])
                 uncontrolled += 1
                 evidence.append(path_evidence(
-                    net, path, f"{describe_domain(net, d1)} reaches {describe_domain(net, d2)} without passing any "
+                    net, path, f"{net.domain_label(d1)} reaches {net.domain_label(d2)} without passing any "
                     f"firewall or gateway: {render_path(net, path)}", from_domain=d1, to_domain=d2))
 
     if not universal(p.allow):
@@ -230,7 +232,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     else:
         classes = []
     # unexpected classes grouped by what they are apart from the destination (one hole, many targets)
-    groups: dict[tuple, list[tuple[Any, Any]]] = {}
+    groups = {}
     for cls in classes:
         crossing = (crossing or 0) + 1
         space = cls.space

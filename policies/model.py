@@ -32,8 +32,8 @@ from typing import Any
 
 from topology.errors import Mark
 from topology.model import Waiver
+from topology.vocabulary import SEVERITIES
 
-SEVERITIES = ("low", "medium", "high", "critical")
 STATUSES = ("pass", "fail", "not_applicable", "waived")
 
 
@@ -45,6 +45,8 @@ class PolicyRule:
     params: dict[str, Any] = field(default_factory=dict)
     clause: str = ""  # the source it enforces, e.g. "中办发〔2002〕17号"
     description: str = ""
+    title: str = ""  # a few words: what the rule asks
+    fix: str = ""  # how to fix a plan that fails it
     pack: str | None = None  # the built-in pack or policy file it came from
     mark: Mark | None = None  # where the rule is written
     # where each parameter is written, by its path below ``params`` (("domains", 0) ...)
@@ -92,11 +94,11 @@ class RuleResult:
     waivers: tuple[WaiverUse, ...] = ()
 
     @classmethod
-    def passed(cls, rule: PolicyRule, message: str) -> "RuleResult":
+    def passed(cls, rule: PolicyRule, message: str) -> RuleResult:
         return cls(rule, "pass", message)
 
     @classmethod
-    def failed(cls, rule: PolicyRule, message: str, evidence: list[Evidence] | tuple[Evidence, ...]) -> "RuleResult":
+    def failed(cls, rule: PolicyRule, message: str, evidence: list[Evidence] | tuple[Evidence, ...]) -> RuleResult:
         return cls(rule, "fail", message, tuple(evidence))
 
     @classmethod

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .selectors import DomainSelector
+from topology.selectors import DomainSelector
 
 
 class Params(BaseModel):

@@ -32,13 +32,19 @@ from __future__ import annotations
 from pydantic import Field
 
 from topology.model import Network
+from topology.selectors import DomainSelector, domain_matches, select_domains
 
-from .connectivity import components, directed_path, gateway_nodes, gateway_problem, shortest_paths
+from .connectivity import (
+    components,
+    directed_path,
+    gateway_nodes,
+    gateway_problem,
+    shortest_paths,
+)
 from .evidence import path_evidence, render_path
 from .model import Evidence, PolicyRule, RuleResult
 from .params import OneWay, Params
 from .registry import Context, params_of, register
-from .selectors import DomainSelector, describe_domain, domain_matches, select_domains
 
 
 class PhysicalIsolationParams(Params):
@@ -63,17 +69,19 @@ def domain_pairs(net: Network, domains: list[str], against: list[str] | None) ->
 
 def accepted_gateways(net: Network, one_way: list[OneWay]) -> tuple[list[str], dict[str, str]]:
     """Gateways the rule excuses, and why each other declared gateway is not excused."""
-    excused, refused = [], {}
+    excused: list[str] = []
+    refused: dict[str, str] = {}
     for g in gateway_nodes(net):
         gw = net.nodes[g].gateway
         problem = gateway_problem(net, g)
-        if problem is None and gw is not None:
+        if problem is None:
+            assert gw is not None  # gateway_problem finds no problem only with a declared gateway
             wanted = _accepting(net, one_way, gw.from_domain, gw.to_domain, gw.approved)
             if wanted:
                 excused.append(g)
                 continue
-            problem = (f"this rule accepts no one-way gateway from {describe_domain(net, gw.from_domain)} "
-                       f"to {describe_domain(net, gw.to_domain)}" + ("" if gw.approved else " that is not approved"))
+            problem = (f"this rule accepts no one-way gateway from {net.domain_label(gw.from_domain)} "
+                       f"to {net.domain_label(gw.to_domain)}" + ("" if gw.approved else " that is not approved"))
         refused[g] = problem
     return excused, refused
 
@@ -111,10 +119,10 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     accepted_note = ""
     if excused:
         accepted_note = "; one-way gateways accepted: " + ", ".join(
-            f"{g} ({describe_domain(net, net.nodes[g].gateway.from_domain)} → "
-            f"{describe_domain(net, net.nodes[g].gateway.to_domain)})" for g in excused)  # type: ignore[union-attr]
+            f"{g} ({net.domain_label(gw.from_domain)} → {net.domain_label(gw.to_domain)})"
+            for g in excused if (gw := net.nodes[g].gateway) is not None)
     if not failures:
-        listed = ", ".join(f"{describe_domain(net, a)} / {describe_domain(net, b)}" for a, b in pairs)
+        listed = ", ".join(f"{net.domain_label(a)} / {net.domain_label(b)}" for a, b in pairs)
         return RuleResult.passed(rule, f"no physical path between {listed}{accepted_note}")
 
     evidence: list[Evidence] = []
@@ -132,7 +140,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
             paths[(big, small)] = list(reversed(path))
     described = []
     for d1, d2, how in failures:
-        a, b = describe_domain(net, d1), describe_domain(net, d2)
+        a, b = net.domain_label(d1), net.domain_label(d2)
         if how == "joined":
             path = paths.get((d1, d2), [])
             via = [g for g in path if g in refused]

@@ -20,18 +20,22 @@ collection error with every FILE:LINE:COL problem.
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from topology.vocabulary import SEVERITIES  # light: the vocabulary imports nothing
+
 if TYPE_CHECKING:
+    from _pytest._code.code import TerminalRepr  # pytest's own return type of repr_failure
+
     from .model import PolicyRule, RuleResult
 
 # The plugin is loaded by every pytest session of the environment: it imports the
 # topology, simulator and policy packages only once a plan is collected.
 DEFAULT_PATTERNS = ["plan.yaml", "*.plan.yaml"]
-SEVERITIES = ("low", "medium", "high", "critical")  # policies.model.SEVERITIES (checked by the tests)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -64,7 +68,7 @@ class PlanFile(pytest.File):
 
     def collect(self) -> Iterator[pytest.Item]:
         from policies.engine import phase_views, prepare_check
-        from policies.loader import select_policies
+        from policies.loader import policies_to_check
         from policies.registry import Context
         from topology import load_plan
         from topology.errors import GovnetError, PlanError
@@ -72,10 +76,7 @@ class PlanFile(pytest.File):
         config = self.config
         try:
             net = load_plan(self.path)
-            names = config.getoption("govnet_policy")
-            if not names and not net.policies:
-                raise PlanLoadError(f"{self.path}: the plan names no policies (add 'policies: [egov-baseline]')")
-            setup = prepare_check(net, select_policies(net, names or None))
+            setup = prepare_check(net, policies_to_check(net, config.getoption("govnet_policy")))
             phase = config.getoption("govnet_phase")
             views = phase_views(net, None if phase == "final" else phase)
         except PlanError as exc:
@@ -87,14 +88,14 @@ class PlanFile(pytest.File):
         for phase_name, view in views:
             pcap_dir = config.getoption("govnet_pcap_dir")
             if pcap_dir is not None:
-                pcap_dir = str(Path(pcap_dir) / self.path.parent.name / (phase_name if several else ""))
+                pcap_dir = str(Path(pcap_dir) / self.path.parent.name / (phase_name if several and phase_name else ""))
             context = Context(pcap_dir=pcap_dir)
             for rule in rules:
                 name = f"{rule.id}[{phase_name}]" if several else rule.id
                 yield RuleItem.from_parent(self, name=name, rule=rule, net=view, context=context, check=setup,
                                            phase=phase_name if several else None)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:  # type: ignore[override]
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | TerminalRepr:
         if isinstance(excinfo.value, PlanLoadError):
             return str(excinfo.value)
         return super().repr_failure(excinfo)
@@ -133,7 +134,7 @@ class RuleItem(pytest.Item):
             pytest.xfail(f"{self.rule.severity} rule failed (below --govnet-fail-on): {result.message}")
         raise RuleFailed(result)
 
-    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str:  # type: ignore[override]
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None) -> str | TerminalRepr:
         if isinstance(excinfo.value, RuleFailed):
             from policies.report import failure_text
 

@@ -19,8 +19,7 @@ pair drawn from ``pairs``), with traffic rerouted as the simulator forwards:
    1.0: 100 %); a direction above it without any failure is the capacity
    rule's finding and is only mentioned here;
 3. every **key node** (default: nodes offering ``data_centre`` or tagged
-   ``key``; ``key`` takes ``service:X``, ``tag:X``, ``role:X`` or a glob on
-   node names; with ``key_levels``, also the core routers of that many of
+   ``key``; ``key`` takes node selectors, :mod:`topology.selectors`; with ``key_levels``, also the core routers of that many of
    the plan's highest levels) keeps two paths to each of its partners in its
    own network that share no link and no intermediate node (``key_to``, same selectors; default: the key
    nodes at the top level of the same network, see :func:`key_pairs`). Transit
@@ -42,14 +41,14 @@ Example (policy file)::
 
 from __future__ import annotations
 
-import fnmatch
 from typing import Literal
 
 from pydantic import Field
 
 from simulator.failures import Cuts, Failure
-from simulator.routing import FORWARDING_ROLES
-from topology.model import LEVEL_ORDER, Network, Node
+from topology.model import Network
+from topology.selectors import NodeSelector, select_union
+from topology.vocabulary import FORWARDING_ROLES, LEVELS
 
 from .capacity import assignment_of, direction_label, sweep_of
 from .evidence import cap_list, plural
@@ -68,23 +67,12 @@ class RedundancyParams(Params):
     max_utilisation: float = Field(1.0, gt=0, le=10)
     survive: Literal["reachable", "all"] = Field("reachable", description="which demands must still route: "
                                                  "those with a physical path left (reachable) or every one (all)")
-    key: list[str] = Field(["service:data_centre", "tag:key"], description="key nodes that need two disjoint paths")
+    key: list[NodeSelector] = Field(["service:data_centre", "tag:key"],
+                                    description="node selectors of the key nodes that need two disjoint paths")
     key_levels: int = Field(0, ge=0, le=6, description="also count as key nodes the core routers of this many of "
                                                        "the highest levels of the plan (2: e.g. province and prefecture)")
-    key_to: list[str] = Field([], description="partners of the key nodes (default: each other)")
-
-
-def select_nodes(net: Network, selectors: list[str]) -> list[str]:
-    """Nodes matched by ``service:X``, ``tag:X``, ``role:X`` or a glob on node names, in plan order."""
-    def hit(node: Node, sel: str) -> bool:
-        if sel.startswith("service:"):
-            return sel[8:] in node.services
-        if sel.startswith("tag:"):
-            return sel[4:] in node.tags
-        if sel.startswith("role:"):
-            return node.role == sel[5:]
-        return fnmatch.fnmatchcase(node.name, sel)
-    return [n.name for n in net.nodes.values() if any(hit(n, s) for s in selectors)]
+    key_to: list[NodeSelector] = Field([], description="node selectors of the partners of the key nodes "
+                                                       "(default: each other)")
 
 
 def disjoint_paths(net: Network, a: str, b: str, cuts: dict | None = None) -> tuple[int, list[str]]:
@@ -138,7 +126,7 @@ def key_pairs(net: Network, keys: list[str], partners: list[str] | None) -> list
     for k in keys:
         by_domain.setdefault(net.nodes[k].domain, []).append(k)
     for domain, members in by_domain.items():
-        rank = {k: LEVEL_ORDER.index(net.sites[net.nodes[k].site].level) if net.nodes[k].site in net.sites else 0
+        rank = {k: LEVELS.index(net.sites[net.nodes[k].site].level) if net.nodes[k].site in net.sites else 0
                 for k in members}
         top = [k for k in members if rank[k] == min(rank.values())]
         if len(members) == 1:
@@ -155,7 +143,7 @@ def key_cores(net: Network, levels: int) -> list[str]:
     if levels <= 0:
         return []
     cores = [n for n in net.nodes.values() if n.role == "core_router" and n.site in net.sites]
-    present = sorted({net.sites[n.site].level for n in cores}, key=LEVEL_ORDER.index)[:levels]
+    present = sorted({net.sites[n.site].level for n in cores}, key=LEVELS.index)[:levels]
     return [n.name for n in cores if net.sites[n.site].level in present]
 
 
@@ -169,7 +157,7 @@ def failed_elements(net: Network, failure: Failure) -> tuple[str, ...]:
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, RedundancyParams)
     a = assignment_of(net, context)
-    keys = list(dict.fromkeys(select_nodes(net, p.key) + key_cores(net, p.key_levels)))
+    keys = list(dict.fromkeys(select_union(net, p.key) + key_cores(net, p.key_levels)))
     if not a.demands and not keys:
         return RuleResult.not_applicable(rule, "the plan has no peak demand and no key node "
                                          f"(matching {', '.join(p.key)})")
@@ -212,7 +200,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     # 3. key nodes
     weak = 0
     cuts: dict = {}
-    pairs = key_pairs(net, keys, select_nodes(net, p.key_to) if p.key_to else None)
+    pairs = key_pairs(net, keys, select_union(net, p.key_to) if p.key_to else None)
     for k, t in pairs:
         count, cut = disjoint_paths(net, k, t, cuts)
         if count < 2:

@@ -15,8 +15,9 @@ one import line there.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
@@ -30,14 +31,18 @@ P = TypeVar("P", bound=BaseModel)
 
 @dataclass
 class Context:
-    """Shared, per-run cache for evaluators (keyed by whatever the evaluator chooses).
+    """What the rules of one check run share: settings of the run and a cache of expensive answers.
 
     One context serves one network (one phase of a plan): cached answers are
-    only valid for the network they were computed on.
+    only valid for the network they were computed on. The settings are the
+    caller's (the command line's): where evidence pcaps go, the Dask
+    scheduler a failure sweep runs on, whether a sweep draws a progress bar.
     """
 
-    cache: dict[str, Any] = field(default_factory=dict)
+    cache: dict[Any, Any] = field(default_factory=dict)
     pcap_dir: str | None = None  # where evaluators may write evidence pcaps
+    scheduler: str | None = None  # a Dask distributed scheduler address for failure sweeps
+    progress: bool | None = None  # a progress bar during failure sweeps (None: when stderr is a terminal)
 
     def memo(self, key: Any, compute: Callable[[], Any]) -> Any:
         """``cache[key]``, computing and storing it on first use."""

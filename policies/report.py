@@ -7,7 +7,9 @@ applicable, waived), says which packs the law added and why, which packs the
 plan declines, and each waiver: rule, scope, reason, approver, document,
 expiry and the findings it covers.
 
-- **text**: one line per rule, failures first (most severe first), then
+- **text** (check's own words in English or Chinese, ``lang``, from
+  :mod:`policies.i18n`; English is the default and what tools may parse):
+  one line per rule, failures first (most severe first), then
   waived failures, passes, and rules that did not apply (``n/a``); each
   failure followed by its evidence in plain words and the plan line it points
   at; a summary line counting each status apart, with why each rule did not
@@ -38,6 +40,7 @@ from topology.files import shown
 from topology.model import Waiver
 
 from .engine import CheckRun, blocking
+from .i18n import rule_text, translate
 from .model import Evidence, RuleResult, WaiverUse
 from .waivers import waiver_text
 
@@ -45,6 +48,7 @@ TOOL_URI = "https://github.com/govnet/govnet"
 SARIF_LEVEL = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
 STATUS_RANK = {"fail": 0, "waived": 1, "pass": 2, "not_applicable": 3}
 TEXT_TAG = {"fail": "FAIL", "waived": "waived", "pass": "pass", "not_applicable": "n/a "}
+SEVERITY_WORDS = {"critical": "critical", "high": "high", "medium": "medium", "low": "low"}  # translated by lang
 
 
 def _status_order(result: RuleResult, index: int) -> tuple:
@@ -68,7 +72,7 @@ def display_path(file: str) -> str:
 
 def counts(runs: list[CheckRun]) -> dict[str, int]:
     """How many rule checks of the runs have each status."""
-    out = {status: 0 for status in STATUS_RANK}
+    out = dict.fromkeys(STATUS_RANK, 0)
     for run in runs:
         for result in run.results:
             out[result.status] = out.get(result.status, 0) + 1
@@ -80,13 +84,40 @@ def not_applicable_reasons(runs: list[CheckRun]) -> list[str]:
     return list(dict.fromkeys(f"{r.rule.id}: {r.message}" for run in runs for r in run.results if r.not_applicable_))
 
 
-def waiver_line(use: WaiverUse, result: RuleResult) -> str:
+def waiver_line(use: WaiverUse, result: RuleResult, lang: str = "en") -> str:
     """One waiver met by a result: what it says, which findings it covers, whether it expired."""
     w = use.waiver
-    which = (f"covers finding{'s' if len(use.covers) != 1 else ''} {', '.join(str(i + 1) for i in use.covers)} "
-             f"of {len(result.evidence)}") if result.evidence else "covers the finding"
-    state = f"expired on {w.expires.isoformat()}, does not waive" if use.expired else "applied"
-    return f"waiver of {w.rule} {state}: {waiver_text(w)}; {which} (at {_where(w.mark)})"
+    numbers = ", ".join(str(i + 1) for i in use.covers)
+    if not result.evidence:
+        which = translate(lang, "covers the finding")
+    elif len(use.covers) == 1:
+        which = translate(lang, "covers finding %(numbers)s of %(total)s", numbers=numbers, total=len(result.evidence))
+    else:
+        which = translate(lang, "covers findings %(numbers)s of %(total)s", numbers=numbers, total=len(result.evidence))
+    state = (translate(lang, "expired on %(date)s, does not waive", date=w.expires.isoformat()) if use.expired
+             else translate(lang, "applied"))
+    return translate(lang, "waiver of %(rule)s %(state)s: %(waiver)s; %(which)s (at %(where)s)", rule=w.rule,
+                     state=state, waiver=waiver_words(w, lang), which=which, where=_where(w.mark))
+
+
+def waiver_words(w: Waiver, lang: str = "en") -> str:
+    """:func:`policies.waivers.waiver_text` in ``lang``."""
+    if lang == "en":
+        return waiver_text(w)
+    document = translate(lang, " (document %(document)s)", document=w.document) if w.document else ""
+    return translate(lang, "approved by %(approver)s%(document)s, until %(date)s, scope %(scope)s: %(reason)s",
+                     approver=w.approver, document=document, date=w.expires.isoformat(), scope=w.scope,
+                     reason=w.reason)
+
+
+def status_tag(status: str, lang: str = "en") -> str:
+    """The word ``check`` prints for a status (``FAIL``, ``pass``, ``n/a``, ``waived``) in ``lang``."""
+    tag = TEXT_TAG.get(status, status)
+    return tag if lang == "en" else translate(lang, tag.strip())
+
+
+def severity_word(severity: str, lang: str = "en") -> str:
+    return severity if lang == "en" else translate(lang, SEVERITY_WORDS.get(severity, severity))
 
 
 def _covered(result: RuleResult) -> set[int]:
@@ -95,42 +126,60 @@ def _covered(result: RuleResult) -> set[int]:
 
 # -- text ------------------------------------------------------------------------
 
-def _header_lines(runs: list[CheckRun]) -> list[str]:
+def _header_lines(runs: list[CheckRun], lang: str = "en") -> list[str]:
     if not runs:
         return []
     first = runs[0]
-    lines = [f"govnet check: {first.name} ({display_path(first.plan)}); policies: {', '.join(first.policies)}"]
-    lines += [str(added) for added in first.added]
-    lines += [f"declined: {d.pack} ({d.reason}) (at {_where(d.mark)})" for d in first.declined]
-    lines += [f"unused waiver: {w.rule} is not among the rules checked; {waiver_text(w)} (at {_where(w.mark)})"
+    lines = [translate(lang, "govnet check: %(name)s (%(plan)s); policies: %(policies)s", name=first.name,
+                       plan=display_path(first.plan), policies=", ".join(first.policies))]
+    lines += [translate(lang, "%(pack)s added: %(reasons)s", pack=a.pack, reasons="; ".join(a.reasons))
+              for a in first.added]
+    lines += [translate(lang, "declined: %(pack)s (%(reason)s) (at %(where)s)", pack=d.pack, reason=d.reason,
+                        where=_where(d.mark)) for d in first.declined]
+    lines += [translate(lang, "unused waiver: %(rule)s is not among the rules checked; %(waiver)s (at %(where)s)",
+                        rule=w.rule, waiver=waiver_words(w, lang), where=_where(w.mark))
               for w in first.unused_waivers]
     return lines
 
 
-def to_text(runs: list[CheckRun], fail_on: str = "high") -> str:
-    lines = _header_lines(runs)
-    for run in runs:
-        if run.phase is not None:
-            lines.append(f"phase {run.phase}:")
-        indent = "  " if run.phase is not None else ""
-        for result in ordered(run.results):
-            rule = result.rule
-            lines.append(f"{indent}{TEXT_TAG.get(result.status, result.status)} [{rule.severity}] {rule.id} "
-                         f"({rule.kind}): {result.message}")
-            covered = _covered(result)
-            for i, ev in enumerate(result.evidence):
-                at = f" (at {_where(ev.marks[0])})" if ev.marks else ""
-                lines.append(f"{indent}    - {ev.summary}{at}{' [waived]' if i in covered else ''}")
-            for use in result.waivers:
-                lines.append(f"{indent}    {waiver_line(use, result)}")
-            if result.status in ("fail", "waived") and rule.clause:
-                lines.append(f"{indent}    rule: {rule.description or rule.id} [{rule.clause}]")
+def summary_line(runs: list[CheckRun], fail_on: str = "high", lang: str = "en") -> str:
+    """``N rule checks: F failed (B at or above high), P passed, A not applicable (why), W waived``."""
     n = counts(runs)
     block = sum(len(blocking(run.results, fail_on)) for run in runs)
     reasons = not_applicable_reasons(runs)
     why = f" ({'; '.join(reasons)})" if reasons else ""
-    lines.append(f"{sum(n.values())} rule checks: {n['fail']} failed ({block} at or above {fail_on}), "
-                 f"{n['pass']} passed, {n['not_applicable']} not applicable{why}, {n['waived']} waived")
+    return translate(lang, "%(total)s rule checks: %(failed)s failed (%(blocking)s at or above %(fail_on)s), "
+                           "%(passed)s passed, %(not_applicable)s not applicable%(why)s, %(waived)s waived",
+                     total=sum(n.values()), failed=n["fail"], blocking=block, fail_on=severity_word(fail_on, lang),
+                     passed=n["pass"], not_applicable=n["not_applicable"], why=why, waived=n["waived"])
+
+
+def to_text(runs: list[CheckRun], fail_on: str = "high", lang: str = "en") -> str:
+    """The text report (see the module docstring) with check's own words in ``lang``; what the rules found (their
+    messages and evidence) is as the rule kinds wrote it."""
+    lines = _header_lines(runs, lang)
+    waived_mark = translate(lang, " [waived]")
+    for run in runs:
+        if run.phase is not None:
+            lines.append(translate(lang, "phase %(phase)s:", phase=run.phase))
+        indent = "  " if run.phase is not None else ""
+        for result in ordered(run.results):
+            rule = result.rule
+            lines.append(f"{indent}{status_tag(result.status, lang)} [{severity_word(rule.severity, lang)}] {rule.id} "
+                         f"({rule.kind}): {result.message}")
+            covered = _covered(result)
+            for i, ev in enumerate(result.evidence):
+                at = translate(lang, " (at %(where)s)", where=_where(ev.marks[0])) if ev.marks else ""
+                lines.append(f"{indent}    - {ev.summary}{at}{waived_mark if i in covered else ''}")
+            for use in result.waivers:
+                lines.append(f"{indent}    {waiver_line(use, result, lang)}")
+            if result.status in ("fail", "waived") and rule.clause:
+                described = rule_text(rule, "description", lang) or rule.id
+                lines.append(f"{indent}    " + translate(lang, "rule: %(description)s [%(clause)s]",
+                                                         description=described, clause=rule.clause))
+                if lang != "en" and rule.fix:
+                    lines.append(f"{indent}    " + translate(lang, "fix: %(fix)s", fix=rule_text(rule, "fix", lang)))
+    lines.append(summary_line(runs, fail_on, lang))
     return "\n".join(lines) + "\n"
 
 
@@ -406,13 +455,14 @@ def _first_sentence(text: str) -> str:
     return head + "." if sep else text
 
 
-def render(runs: list[CheckRun], fmt: str, fail_on: str = "high", version: str = "0") -> str:
+def render(runs: list[CheckRun], fmt: str, fail_on: str = "high", version: str = "0", lang: str = "en") -> str:
+    """The report in ``fmt``; ``lang`` sets the language of the text report (the machine formats stay English)."""
     if fmt == "json":
         return to_json(runs, fail_on)
     if fmt == "junit":
         return to_junit(runs, fail_on)
     if fmt == "sarif":
         return to_sarif(runs, fail_on, version)
-    return to_text(runs, fail_on)
+    return to_text(runs, fail_on, lang)
 
 

@@ -28,12 +28,12 @@ Example (policy file)::
 from __future__ import annotations
 
 from topology.model import Network
+from topology.selectors import DomainSelector, select_domains
 
 from .evidence import link_evidence, plural
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
-from .selectors import DomainSelector, select_domains
 
 
 class UnifiedChannelParams(Params):

@@ -35,15 +35,14 @@ from typing import Any, Literal
 
 from topology.errors import GovnetError
 from topology.model import Network
+from topology.selectors import DomainSelector, select_domains
+from topology.vocabulary import ENDPOINT_ROLES, SERVICE_ROLES
 
 from .evidence import plural
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
-from .selectors import DomainSelector, select_domains
 
-END_ROLES = ("host", "server", "mcu")
-SERVICE_ROLES = ("server", "mcu")
 MAX_EVIDENCE = 20
 
 
@@ -82,11 +81,11 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     members: dict[str, list[str]] = {}
     for node in net.nodes.values():
         vrf = member_vrf(net, node.name)
-        if vrf is not None and node.role in END_ROLES:
+        if vrf is not None and node.role in ENDPOINT_ROLES:
             members.setdefault(vrf, []).append(node.name)
     vrfs = []
-    for name, vrf in net.vrfs.items():
-        domain = vrf.domain or next((net.nodes[m].domain for m in members.get(name, [])), None)
+    for name, declared in net.vrfs.items():
+        domain = declared.domain or next((net.nodes[m].domain for m in members.get(name, [])), None)
         if domain in wanted:
             vrfs.append(name)
     shared = service_vrfs(net, vrfs, members) if p.shared == "auto" else {v for v in vrfs if v in p.shared}

@@ -1,7 +1,7 @@
 """Waivers: accepted risks recorded in the plan, applied to failed results.
 
 A plan's ``waivers:`` section (:class:`topology.model.Waiver`) names a rule,
-a *scope* of nodes (a node selector of :mod:`simulator.selectors`, or ``*``
+a *scope* of nodes (a node selector of :mod:`topology.selectors`, or ``*``
 for every node), the reason, who accepted the risk, the approval document and
 the last day it holds. Definitions:
 
@@ -34,9 +34,9 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from simulator.selectors import select_nodes
 from topology.errors import GovnetError, PlanIssue, SelectorError
 from topology.model import Network, Waiver
+from topology.selectors import select_nodes
 from topology.validation import suggest
 
 from .evidence import plural

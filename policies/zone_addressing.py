@@ -25,12 +25,12 @@ from collections.abc import Iterable
 from typing import Literal
 
 from topology.model import Network
+from topology.selectors import DomainSelector, select_domains
 
 from .evidence import plural
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
-from .selectors import DomainSelector, describe_domain, select_domains
 
 MAX_EVIDENCE = 25
 
@@ -61,19 +61,19 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
 
     for d in doms:
         if net.domains[d].pool is None:
-            report(f"{describe_domain(net, d)} has no address block of its own", (net.domains[d].mark,), members(d),
+            report(f"{net.domain_label(d)} has no address block of its own", (net.domains[d].mark,), members(d),
                    domain=d)
-    pools = [(net.domains[d].pool, d) for d in net.domains if net.domains[d].pool is not None]
+    pools = [(block, d) for d in net.domains if (block := net.domains[d].pool) is not None]
     for i, (p1, d1) in enumerate(pools):
         for p2, d2 in pools[i + 1:]:
-            if (d1 in doms or d2 in doms) and p1.overlaps(p2):  # type: ignore[union-attr]
-                report(f"the address blocks of {describe_domain(net, d1)} ({p1}) and {describe_domain(net, d2)} ({p2}) overlap",
+            if (d1 in doms or d2 in doms) and p1.overlaps(p2):
+                report(f"the address blocks of {net.domain_label(d1)} ({p1}) and {net.domain_label(d2)} ({p2}) overlap",
                        (net.domains[d2].mark,), members(d1, d2), domains=[d1, d2])
     wanted = set(doms)
     for node in net.nodes.values():
-        if node.domain not in wanted or net.domains[node.domain].pool is None:
+        pool = net.domains[node.domain].pool if node.domain in wanted else None
+        if pool is None:
             continue
-        pool: ipaddress.IPv4Network = net.domains[node.domain].pool  # type: ignore[assignment]
         checks: list[tuple[str, ipaddress.IPv4Network, set[str], object]] = []
         if node.loopback is not None and not (node.vrf and p.vrfs == "exempt"):
             checks.append(("loopback", node.loopback.network, {node.domain}, node.mark))
@@ -87,13 +87,13 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                 allowed.add(net.nodes[net.links[iface.link].other(node.name)].domain)
             checks.append((f"interface {iface.name}", iface.address.network, allowed, iface.mark))
         for what, prefix, allowed, mark in checks:
-            blocks = [net.domains[d].pool for d in sorted(allowed) if d in net.domains and net.domains[d].pool is not None]
-            if not any(prefix.subnet_of(b) for b in blocks):  # type: ignore[union-attr]
+            blocks = [b for d in sorted(allowed) if d in net.domains and (b := net.domains[d].pool) is not None]
+            if not any(prefix.subnet_of(b) for b in blocks):
                 report(f"{node.name} {what} {prefix} lies outside the address block of "
-                       f"{describe_domain(net, node.domain)} ({pool})", (mark,), (node.name,),
+                       f"{net.domain_label(node.domain)} ({pool})", (mark,), (node.name,),
                        node=node.name, prefix=str(prefix), pool=str(pool))
     if count:
         more = f"; the first {MAX_EVIDENCE} are shown" if count > MAX_EVIDENCE else ""
         return RuleResult.failed(rule, f"{plural(count, 'address problem')} in the zone address plan{more}", evidence)
     return RuleResult.passed(rule, "every zone uses its own address block: "
-                             + ", ".join(f"{describe_domain(net, d)} {net.domains[d].pool}" for d in doms))
+                             + ", ".join(f"{net.domain_label(d)} {net.domains[d].pool}" for d in doms))

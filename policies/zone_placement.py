@@ -26,19 +26,20 @@ from pydantic import Field
 from scipy.sparse.csgraph import dijkstra
 
 from topology.model import Network
+from topology.schema import SelectorSpec
+from topology.selectors import DomainSelector, is_public, node_matches, select_domains
 
 from .connectivity import components, physical_index
 from .evidence import path_evidence, plural, render_path
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
-from .selectors import DomainSelector, NodeMatch, is_public, select_domains
 
 MAX_EVIDENCE = 25
 
 
 class ZonePlacementParams(Params):
-    important: list[NodeMatch] = [NodeMatch(role="server")]
+    important: list[SelectorSpec] = [SelectorSpec(role="server")]
     edge_services: list[str] = ["portal"]
     untrusted: list[DomainSelector] = ["public"]
     edge_domains: list[DomainSelector] = ["kind:dmz"]
@@ -53,7 +54,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     important = [n for n in net.nodes.values()
                  if n.domain in net.domains and not is_public(net.domains[n.domain])
                  and n.domain not in untrusted and n.domain not in edge
-                 and any(m.matches(net, n) for m in p.important)
+                 and any(node_matches(m, n, net.sites, net.domains) for m in p.important)
                  and not any(s in n.services for s in p.edge_services)]
     outside = [n.name for n in net.nodes.values() if n.domain in untrusted]
     if not important or not outside:

@@ -23,12 +23,25 @@ a drop, the mean over the branches elsewhere), the transition from ``x``
 over branch ``b`` carries ``A(x)/n`` of the traffic (*reached*), of which
 ``A(x)/n × p(child)`` is delivered.
 
-Example: a host sends to a server two equal-cost routers away; half of the
-traffic crosses each router::
+Example: a host sends to a server behind a square of routers; r1 has two
+equal-cost next hops, so half of the traffic crosses r2 and half r3, and
+the two halves meet again at r4::
 
-    >>> dag = forwarding_dag(build_forwarding(net), "h", header, target="srv")   # doctest: +SKIP
-    >>> dag.delivered, sorted((e.link, e.delivered) for e in dag.transitions if e.link)   # doctest: +SKIP
-    (1.0, [('h--r1', 1.0), ('r1--r2', 0.5), ('r1--r3', 0.5), ...])
+    >>> from topology.loader import load_text
+    >>> square = load_text('''
+    ... name: ecmp
+    ... domains: {外网: {kind: extranet, pool: 10.1.0.0/16}}
+    ... sites: {州: {level: prefecture}}
+    ... defaults: {node: {domain: 外网, site: 州, role: core_router}}
+    ... nodes: {h: {role: host}, r1: {}, r2: {}, r3: {}, r4: {}, srv: {role: server}}
+    ... links: [{a: h, b: r1}, {a: r1, b: r2}, {a: r1, b: r3}, {a: r2, b: r4}, {a: r3, b: r4}, {a: r4, b: srv}]
+    ... ''')
+    >>> from simulator.forwarding import build_forwarding
+    >>> from simulator.packets import Header
+    >>> fw = build_forwarding(square)
+    >>> dag = forwarding_dag(fw, "h", Header.make(fw.primary_address("h"), fw.primary_address("srv")), target="srv")
+    >>> dag.delivered, sorted((e.link, e.delivered) for e in dag.transitions if e.link)[:4]
+    (1.0, [('h--r1', 1.0), ('r1--r2', 0.5), ('r1--r3', 0.5), ('r2--r4', 0.5)])
 """
 
 from __future__ import annotations
@@ -170,11 +183,11 @@ def _build(fw: Forwarder, src: str, header: Header, target: str | None, vrf: str
     parent: list[int | None] = [None] * n
     transitions: list[Transition] = []
     endings: list[Ending] = []
-    first = [0] * n
+    firsts = [0] * n
     for x in order_:
         branches = succ[x]
         share = arrive[x] / len(branches)
-        first[x] = len(transitions)
+        firsts[x] = len(transitions)
         for s, k in branches:
             if k is None:
                 done = _delivered(s, target)
@@ -186,7 +199,7 @@ def _build(fw: Forwarder, src: str, header: Header, target: str | None, vrf: str
             if parent[k] is None:
                 parent[k] = len(transitions) - 1
     delivered = sum(e.share for e in endings if e.delivered)
-    return ForwardingDag(states, transitions, endings, min(1.0, delivered), parent, first)
+    return ForwardingDag(states, transitions, endings, min(1.0, delivered), parent, firsts)
 
 
 def _delivered(s: Step, target: str | None) -> bool:
@@ -227,4 +240,4 @@ def _topological(succ: list[list[tuple[Step, int | None]]]) -> list[int]:
     return out
 
 
-__all__ = ["DagTooLarge", "Ending", "ForwardingDag", "Transition", "forwarding_dag", "MAX_STATES"]
+__all__ = ["MAX_STATES", "DagTooLarge", "Ending", "ForwardingDag", "Transition", "forwarding_dag"]

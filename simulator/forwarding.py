@@ -44,9 +44,10 @@ an interface (or that it originates), in this order:
 
 Example::
 
-    >>> fw = build_forwarding(net)                                 # doctest: +SKIP
-    >>> fw.step("县核心", "e0", Header.make("10.0.0.1", "10.0.9.9")).decision   # doctest: +SKIP
-    'forwarded'
+    >>> fw = build_forwarding(net)      # the Chuxiong plan: 双柏县财政局 -> 州行政审批服务器
+    >>> step = fw.step("双柏县外网核心", "e10", Header.make("10.53.5.155", "10.53.4.225"))
+    >>> step.decision, step.next_node, step.detail
+    ('forwarded', '楚雄州外网核心', 'igp route 10.53.4.225/32')
 """
 
 from __future__ import annotations
@@ -59,16 +60,16 @@ from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from topology.model import Gateway, Network, Node
+from topology.vocabulary import FORWARDING_ROLES
 
-from .acl import CompiledAcl, RuleRef, compile_acl
+from .acl import CompiledAcl, RuleRef, compile_acl, is_boundary
 from .gateways import gateway_allows
 from .headerspace import IntervalSet, ip_text, prefix_interval
 from .nat import Sessions, masquerade, translated
 from .packets import DEFAULT_TTL, Header
-from .routing import FORWARDING_ROLES, NextHop, RoutingState, build_routing
+from .routing import NextHop, RoutingState, build_routing
 from .tunnels import TunnelEnd, tunnel_ends
 
-BOUNDARY_ROLES = frozenset({"firewall"})
 TERMINAL = frozenset({"delivered", "denied", "no_route", "ttl_expired", "dropped"})
 TUNNEL_IF = "tunnel:"
 MAX_STEPS = 1024
@@ -182,7 +183,7 @@ class Forwarder:
             )
         return NodeState(
             node.name, node.role, node.domain, node.vrf, node.role in FORWARDING_ROLES,
-            node.role in BOUNDARY_ROLES or node.default_action is not None, default_permit,
+            is_boundary(node), default_permit,
             frozenset(int(a.ip) for a in node.addresses), interfaces, node.gateway,
         )
 
@@ -214,8 +215,8 @@ class Forwarder:
                     nets = table.setdefault(length, {})
                     nets[key] = nets.get(key, frozenset()) | {end.node}
                     self._injected_cuts.update((key, key + (1 << (32 - length))))
-        for key, table in self._injected.items():
-            self._injected[key] = dict(sorted(table.items(), reverse=True))
+        for vrf, table in self._injected.items():
+            self._injected[vrf] = dict(sorted(table.items(), reverse=True))
 
     def derive(self, net: Network, routing: RoutingState, touched: Iterable[str] = (),
                ends: Mapping[str, tuple[TunnelEnd, ...]] | None = None) -> Forwarder:
@@ -280,13 +281,13 @@ class Forwarder:
             for ip in self.routing.address_owner:
                 cuts.add(ip)
                 cuts.add(ip + 1)
-            for entries in self.routing.connected.values():
-                for prefix, _ in entries:
+            for connected in self.routing.connected.values():
+                for prefix, _ in connected:
                     lo, hi = prefix_interval(prefix)
                     cuts.add(lo)
                     cuts.add(hi + 1)
-            for entries in self.routing.statics.values():
-                for prefix, _, _ in entries:
+            for statics in self.routing.statics.values():
+                for prefix, _, _ in statics:
                     lo, hi = prefix_interval(prefix)
                     cuts.add(lo)
                     cuts.add(hi + 1)
@@ -467,10 +468,13 @@ class Forwarder:
         encap: TunnelEnd | None = None
         if d.kind == TUNNEL:
             encap = d.end
+            assert encap is not None  # dst_decision makes a TUNNEL decision only with the end whose selector matched
             up, why = self.tunnel_up(encap.tunnel)
             if not up:
                 return Step("dropped", node, in_if, None, None, None, None, h, vrf, None,
                             f"tunnel {encap.tunnel} is down: {why}", tunnel=encap.tunnel)
+            # tunnel_up reports a tunnel up only when both its ends have underlay addresses
+            assert encap.address is not None and encap.peer_address is not None
             h = Header(encap.address, encap.peer_address, encap.proto, 0, 0, DEFAULT_TTL, h, encap.tunnel, h.reply)
             under_vrf = self._underlay_vrf(encap)
             d = self.dst_decision(node, under_vrf, h.dst)
@@ -577,16 +581,48 @@ class Forwarder:
         self._tunnel_links[name] = frozenset(links)
         return status
 
-    def source_blind(self, node: str) -> bool:
+    def source_blind(self, node: str, tunnel_routes: bool = False) -> bool:
         """Whether ``node`` decides every packet without looking at its source.
 
         True for a node with no ACL, no NAT, no one-way gateway, no default
         action, no tunnel end and no tunnel route it learnt: only the
-        destination, the arrival interface and the VRF decide there.
+        destination, the arrival interface and the VRF decide there. With
+        ``tunnel_routes`` a route learnt from a tunnel endpoint is allowed
+        (it too is looked up by destination; only the path it leads on may
+        differ by where the packet came from).
         """
         ns = self.nodes[node]
-        return (not ns.boundary and ns.gateway is None and not ns.tunnel_ends and node not in self._injected_sides
+        return (not ns.boundary and ns.gateway is None and not ns.tunnel_ends
+                and (tunnel_routes or node not in self._injected_sides)
                 and all(i.acl_in is None and i.acl_out is None and not i.nat for i in ns.interfaces.values()))
+
+    def attachment(self, node: str) -> tuple | None:
+        """What a packet of ``node`` meets first, when that is all that tells it from other senders.
+
+        For a host, server or MCU with one interface and no ACL, NAT, static
+        route, gateway, tunnel end or default action of its own: the router R it
+        hangs off, R's settings on that interface (ACLs, NAT, VRF), its own VRF
+        and domain. Two nodes with the same attachment send every header alike
+        to R, which decides it alike (nothing at R differs between the two
+        interfaces); None for any other node.
+
+        >>> fw = build_forwarding(net)       # the Chuxiong plan: two bureaus of one county
+        >>> fw.attachment("双柏县财政局") == fw.attachment("双柏县教育局") != None
+        True
+        """
+        state = self.nodes[node]
+        if state.forwarding or len(state.interfaces) != 1 or state.gateway is not None or state.tunnel_ends:
+            return None
+        if self.net.nodes[node].routes or state.boundary:
+            return None
+        (iface,) = state.interfaces.values()
+        if iface.peer is None or iface.acl_in is not None or iface.acl_out is not None or iface.nat:
+            return None
+        peer = self.nodes[iface.peer].interfaces.get(iface.peer_if or "")
+        if peer is None:
+            return None
+        return (iface.peer, peer.acl_in.name if peer.acl_in else None, peer.acl_out.name if peer.acl_out else None,
+                peer.nat, peer.vrf, iface.vrf, state.vrf, state.domain)
 
     def tunnel_probe(self, name: str) -> list[Step] | None:
         """The steps of the outer packet that did not get through when the tunnel is down (None when up)."""
@@ -679,7 +715,7 @@ def no_gc():
 
 def build_forwarding(net: Network) -> Forwarder:
     """The forwarding state of ``net`` (cached on the network, which is immutable)."""
-    return net.cached("forwarding", Forwarder)
+    return net.cached(Forwarder)
 
 
 def _vrf_name(vrf: str | None) -> str:

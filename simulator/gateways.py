@@ -22,8 +22,9 @@ Example::
 from __future__ import annotations
 
 from topology.model import Gateway
+from topology.vocabulary import PROTO_NUMBERS
 
-from .headerspace import PROTO, IntervalSet, FULL, PROTO_NUMBERS
+from .headerspace import FULL, PROTO, IntervalSet
 
 
 def allowed_protocols(gateway: Gateway) -> IntervalSet:

@@ -16,6 +16,20 @@ into at most five disjoint boxes) is all a reachability query needs to split
 the header space into the classes every rule and prefix on the way induce
 (the *atomic predicates* of those rules).
 
+Why boxes, written here. Batfish and NetKAT-style tools encode header sets
+as BDDs (JavaBDD, ``dd``); for govnet's rules a BDD buys nothing and costs a
+native dependency: every predicate a plan can write is a box (a prefix, a
+protocol, a port range), a query splits its space only at the rules and
+prefixes on its way, and the pieces stay few (tens per query on the Yunnan
+plan), so interval arithmetic on plain tuples is exact, hashable, easy to
+print as evidence (``tcp 10.0.0.0/8 -> 10.53.1.4/32 dport 443``) and fast
+enough. No maintained pure-Python library offers interval boxes with
+subtraction (``portion`` has one-dimensional intervals only). The rest of
+govnet sees a narrow interface: :func:`box`, :func:`universe`,
+:class:`HeaderSpace` (intersect, subtract, split, union, contains,
+representative) and the text/JSON renderers; swapping the representation
+would touch this module only.
+
 Example::
 
     >>> web = box(dst=prefix_interval("10.53.1.4/32"), proto=(6, 6), dport=(443, 443))
@@ -30,16 +44,19 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Iterator, Sequence
+
+from topology.vocabulary import (
+    ICMP,
+    PROTO_NAMES,
+    TCP,
+    UDP,
+)
 
 SRC, DST, PROTO, SPORT, DPORT = range(5)
 FIELDS = ("src", "dst", "proto", "sport", "dport")
 MAX = (2**32 - 1, 2**32 - 1, 255, 65535, 65535)
-TCP, UDP, ICMP, GRE, ESP = 6, 17, 1, 47, 50
-PROTO_NAMES = {TCP: "tcp", UDP: "udp", ICMP: "icmp", GRE: "gre", ESP: "esp"}
-PROTO_NUMBERS = {"tcp": TCP, "udp": UDP, "icmp": ICMP, "gre": GRE, "esp": ESP}
-PORTED = (TCP, UDP)
 
 Interval = tuple[int, int]
 
@@ -65,7 +82,7 @@ class IntervalSet(tuple):
     __slots__ = ()
 
     @classmethod
-    def of(cls, intervals: Iterable[Interval]) -> "IntervalSet":
+    def of(cls, intervals: Iterable[Interval]) -> IntervalSet:
         """Normalise any intervals (overlapping, unsorted) into a set."""
         items = sorted((lo, hi) for lo, hi in intervals if lo <= hi)
         out: list[Interval] = []
@@ -78,10 +95,10 @@ class IntervalSet(tuple):
         return cls(out)
 
     @classmethod
-    def span(cls, lo: int, hi: int) -> "IntervalSet":
+    def span(cls, lo: int, hi: int) -> IntervalSet:
         return cls(((lo, hi),)) if lo <= hi else EMPTY
 
-    def __and__(self, other: "IntervalSet") -> "IntervalSet":  # type: ignore[override]
+    def __and__(self, other: IntervalSet) -> IntervalSet:
         if not self or not other:
             return EMPTY
         if len(other) == 1 and len(self) == 1:
@@ -100,7 +117,7 @@ class IntervalSet(tuple):
                 j += 1
         return IntervalSet(out)
 
-    def __sub__(self, other: "IntervalSet") -> "IntervalSet":
+    def __sub__(self, other: IntervalSet) -> IntervalSet:
         if not self or not other:
             return self
         out = []
@@ -121,7 +138,7 @@ class IntervalSet(tuple):
                 out.append((cur, hi))
         return IntervalSet(out)
 
-    def __or__(self, other: "IntervalSet") -> "IntervalSet":  # type: ignore[override]
+    def __or__(self, other: IntervalSet) -> IntervalSet:
         if not other:
             return self
         if not self:
@@ -140,7 +157,7 @@ class IntervalSet(tuple):
     def first(self) -> int:
         return self[0][0]
 
-    def covers(self, other: "IntervalSet") -> bool:
+    def covers(self, other: IntervalSet) -> bool:
         return not (other - self)
 
 
@@ -169,7 +186,7 @@ def universe_box() -> Box:
     return FULL
 
 
-def universe(src: IntervalSet | None = None, dst: IntervalSet | None = None) -> "HeaderSpace":
+def universe(src: IntervalSet | None = None, dst: IntervalSet | None = None) -> HeaderSpace:
     """Every header a node can send: TCP/UDP with any ports, ICMP with any type, other protocols without ports."""
     s = src if src is not None else FULL[SRC]
     d = dst if dst is not None else FULL[DST]
@@ -227,7 +244,7 @@ class HeaderSpace:
     boxes: tuple[Box, ...] = ()
 
     @classmethod
-    def of(cls, *boxes: Box) -> "HeaderSpace":
+    def of(cls, *boxes: Box) -> HeaderSpace:
         return cls(tuple(b for b in boxes if not box_empty(b)))
 
     def __bool__(self) -> bool:
@@ -236,7 +253,7 @@ class HeaderSpace:
     def is_empty(self) -> bool:
         return not self.boxes
 
-    def intersect_box(self, b: Box) -> "HeaderSpace":
+    def intersect_box(self, b: Box) -> HeaderSpace:
         out = []
         for a in self.boxes:
             c = box_intersect(a, b)
@@ -244,13 +261,13 @@ class HeaderSpace:
                 out.append(c)
         return HeaderSpace(tuple(out))
 
-    def subtract_box(self, b: Box) -> "HeaderSpace":
+    def subtract_box(self, b: Box) -> HeaderSpace:
         out: list[Box] = []
         for a in self.boxes:
             out.extend(box_subtract(a, b))
         return HeaderSpace(tuple(out))
 
-    def split_box(self, b: Box) -> tuple["HeaderSpace", "HeaderSpace"]:
+    def split_box(self, b: Box) -> tuple[HeaderSpace, HeaderSpace]:
         """(self ∩ b, self \\ b)."""
         inside, outside = [], []
         for a in self.boxes:
@@ -262,7 +279,7 @@ class HeaderSpace:
                 outside.extend(box_subtract(a, b))
         return HeaderSpace(tuple(inside)), HeaderSpace(tuple(outside))
 
-    def intersect(self, other: "HeaderSpace") -> "HeaderSpace":
+    def intersect(self, other: HeaderSpace) -> HeaderSpace:
         out = []
         for a in self.boxes:
             for b in other.boxes:
@@ -271,7 +288,7 @@ class HeaderSpace:
                     out.append(c)
         return HeaderSpace(tuple(out))
 
-    def subtract(self, other: "HeaderSpace") -> "HeaderSpace":
+    def subtract(self, other: HeaderSpace) -> HeaderSpace:
         current = self
         for b in other.boxes:
             current = current.subtract_box(b)
@@ -279,11 +296,11 @@ class HeaderSpace:
                 break
         return current
 
-    def union(self, other: "HeaderSpace") -> "HeaderSpace":
+    def union(self, other: HeaderSpace) -> HeaderSpace:
         """Union; ``other``'s boxes are made disjoint from ``self``'s."""
         return HeaderSpace(self.boxes + other.subtract(self).boxes).coalesce()
 
-    def union_disjoint(self, other: "HeaderSpace") -> "HeaderSpace":
+    def union_disjoint(self, other: HeaderSpace) -> HeaderSpace:
         """Union of two spaces known to be disjoint (no checking)."""
         return HeaderSpace(self.boxes + other.boxes)
 
@@ -294,7 +311,7 @@ class HeaderSpace:
         """How many headers the space holds."""
         return sum(box_size(b) for b in self.boxes)
 
-    def coalesce(self) -> "HeaderSpace":
+    def coalesce(self) -> HeaderSpace:
         """Merge boxes that differ in one field only (same set, fewer boxes)."""
         if len(self.boxes) <= 1:
             return self
@@ -317,14 +334,14 @@ class HeaderSpace:
                     boxes = [k[:f] + (groups[k],) + k[f:] for k in order]
         return HeaderSpace(tuple(sorted(boxes, key=_box_order)))
 
-    def representative(self, prefer: dict[int, Iterable[int]] | None = None) -> tuple[int, int, int, int, int]:
+    def representative(self, prefer: Mapping[int, Iterable[int]] | None = None) -> tuple[int, int, int, int, int]:
         """One header of the space, taking a preferred value per field where the space allows it."""
         if not self.boxes:
             raise ValueError("empty header space has no representative")
         prefer = prefer or {}
-        best = None
+        best: tuple[int, tuple[int, ...]] | None = None
         for b in self.boxes:
-            point = []
+            point: list[int] = []
             score = 0
             for f in range(5):
                 for value in prefer.get(f, ()):
@@ -339,7 +356,9 @@ class HeaderSpace:
                 best = (score, tuple(point))
                 if score == len(prefer):
                     break
-        return best[1]  # type: ignore[index]
+        assert best is not None  # self.boxes is non-empty and the first box always sets best
+        src, dst, proto, sport, dport = best[1]
+        return src, dst, proto, sport, dport
 
     def __iter__(self) -> Iterator[Box]:
         return iter(self.boxes)
@@ -368,7 +387,7 @@ def addresses_text(s: IntervalSet, limit: int = 4) -> str:
 
 
 def address_prefixes(s: IntervalSet) -> list[str]:
-    out = []
+    out: list[str] = []
     for lo, hi in s:
         out.extend(str(n) for n in ipaddress.summarize_address_range(ipaddress.IPv4Address(lo), ipaddress.IPv4Address(hi)))
     return out
@@ -384,7 +403,7 @@ def proto_text(s: IntervalSet) -> str:
     missing = FULL[PROTO] - s
     if s.size() > 8 and missing.size() <= 4:
         return "ip except " + proto_text(missing)
-    names = []
+    names: list[str] = []
     for lo, hi in s:
         if hi - lo <= 4:
             names.extend(PROTO_NAMES.get(p, f"proto {p}") for p in range(lo, hi + 1))

@@ -33,9 +33,20 @@ demand are therefore exactly the links its traces take.
 Example: two hosts each send 2 Mb/s to a server behind one core router; the
 link core→server carries 4 Mb/s::
 
-    >>> a = assign(net)                                         # doctest: +SKIP
-    >>> a.load[("srv--core", 1)]                                # doctest: +SKIP
-    4000000.0
+    >>> from topology.loader import load_text
+    >>> star = load_text('''
+    ... name: load
+    ... domains: {外网: {kind: extranet, pool: 10.1.0.0/16}}
+    ... sites: {州: {level: prefecture}}
+    ... defaults: {node: {domain: 外网, site: 州, role: host}}
+    ... nodes: {core: {role: core_router}, h1: {}, h2: {}, srv: {role: server}}
+    ... links: [{a: h1, b: core}, {a: h2, b: core}, {a: srv, b: core}]
+    ... services: {审批: {kind: data, rate: 2M}}
+    ... traffic: [{service: 审批, from: {role: host}, to: srv}]
+    ... ''')
+    >>> a = assign(star)
+    >>> a.load[("srv--core", 1)], a.load[("h1--core", 0)]
+    (4000000.0, 2000000.0)
 """
 
 from __future__ import annotations
@@ -45,11 +56,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from topology.model import Flow, Network, Tunnel
+from topology.vocabulary import PROTO_NUMBERS
 
 from .acl import RuleRef
 from .dag import forwarding_dag
 from .forwarding import Forwarder, build_forwarding
-from .headerspace import PROTO_NUMBERS
 from .packets import Header
 from .trace import Trace, trace_from_steps
 from .traffic import demands as plan_demands
@@ -129,7 +140,7 @@ def wire_factor(net: Network, h: Header, packet_size: int) -> float:
         h = h.inner
     size = packet_size
     for name in reversed(levels):  # innermost encapsulation first
-        size += tunnel_overhead(net.tunnels[name], size) if name in net.tunnels else 0
+        size += tunnel_overhead(net.tunnels[name], size) if name is not None and name in net.tunnels else 0
     return size / packet_size
 
 
@@ -359,4 +370,4 @@ def assign(net: Network, demands: Sequence[Flow] | None = None, forwarder: Forwa
 
 def base_assignment(net: Network) -> Assignment:
     """:func:`assign` of the plan's own demands, cached on the (immutable) network."""
-    return net.cached("assignment", assign)
+    return net.cached(assign)

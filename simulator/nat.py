@@ -29,7 +29,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .headerspace import ICMP
+from topology.vocabulary import ICMP
+
 from .packets import Header
 
 

@@ -25,17 +25,18 @@ Example::
 from __future__ import annotations
 
 import ipaddress
-from typing import Mapping, NamedTuple
+from collections.abc import Mapping
+from typing import NamedTuple
 
 from scapy.layers.inet import ICMP, IP, TCP, UDP
 from scapy.packet import Packet, Raw
 
-from .headerspace import ESP as P_ESP
-from .headerspace import GRE as P_GRE
-from .headerspace import ICMP as P_ICMP
-from .headerspace import PROTO_NAMES, PROTO_NUMBERS
-from .headerspace import TCP as P_TCP
-from .headerspace import UDP as P_UDP
+from topology.vocabulary import ESP as P_ESP
+from topology.vocabulary import GRE as P_GRE
+from topology.vocabulary import ICMP as P_ICMP
+from topology.vocabulary import PROTO_NAMES, PROTO_NUMBERS
+from topology.vocabulary import TCP as P_TCP
+from topology.vocabulary import UDP as P_UDP
 
 DEFAULT_TTL = 64
 PAYLOAD = b"govnet probe"
@@ -48,13 +49,13 @@ class Header(NamedTuple):
     sport: int
     dport: int
     ttl: int = DEFAULT_TTL
-    inner: "Header | None" = None
+    inner: Header | None = None
     tunnel: str | None = None
     reply: bool = False
 
     @classmethod
     def make(cls, src: str | int, dst: str | int, proto: str | int = "tcp", sport: int = 40000, dport: int = 443,
-             ttl: int = DEFAULT_TTL, icmp_type: int = 8, reply: bool = False) -> "Header":
+             ttl: int = DEFAULT_TTL, icmp_type: int = 8, reply: bool = False) -> Header:
         """A header from text: ``proto`` by name or number; ICMP takes ``icmp_type`` (ports ignored)."""
         p = PROTO_NUMBERS[proto] if isinstance(proto, str) else proto
         if p == P_ICMP:
@@ -67,7 +68,7 @@ class Header(NamedTuple):
         """The five header-space fields."""
         return (self.src, self.dst, self.proto, self.sport, self.dport)
 
-    def innermost(self) -> "Header":
+    def innermost(self) -> Header:
         h = self
         while h.inner is not None:
             h = h.inner
@@ -162,4 +163,4 @@ def from_scapy(pkt: Packet) -> Header:
     return Header(src, dst, ip.proto, 0, 0, ip.ttl)
 
 
-__all__ = ["Header", "to_scapy", "plain_scapy", "from_scapy", "proto_name", "DEFAULT_TTL", "P_ESP", "P_GRE"]
+__all__ = ["DEFAULT_TTL", "P_ESP", "P_GRE", "Header", "from_scapy", "plain_scapy", "proto_name", "to_scapy"]

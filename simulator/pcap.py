@@ -8,8 +8,13 @@ the same trace always gives the same bytes.
 
 Example::
 
-    >>> write_pcap(trace(net, "A", "B"), "a-b.pcap")          # doctest: +SKIP
-    >>> [p.summary() for p in rdpcap("a-b.pcap")]              # doctest: +SKIP
+    >>> from scapy.utils import PcapReader
+    >>> import io
+    >>> from simulator.trace import trace
+    >>> data = pcap_bytes(trace(net, "双柏县财政局", "楚雄州行政审批服务器"))    # the Chuxiong plan
+    >>> packets = list(PcapReader(io.BytesIO(data)))
+    >>> len(packets), packets[0].summary()      # one record per hop
+    (5, 'IP / TCP 10.53.5.155:40000 > 10.53.4.225:https S / Raw')
 """
 
 from __future__ import annotations

@@ -29,11 +29,18 @@ so it is not followed further. Every branch of a loop ends at its first
 repeat, so a loop costs as much as one lap, not one walk per TTL value and
 branch combination.
 
-Example::
+Example: what the internet reaches inside the Chuxiong e-government
+extranet: only the IKE and ESP of the two VPN gateways::
 
-    >>> for c in reach(net, ["互联网"], select_nodes(net, "domain:政务外网")):   # doctest: +SKIP
+    >>> from topology.selectors import select_nodes
+    >>> for c in reach(net, ["互联网"], select_nodes(net, "domain:政务外网")):
     ...     print(c.dst_node, c.space)
-    州邮件服务器 tcp 0.0.0.0/0 -> 10.53.4.224/32 dport 3389
+    楚雄州安全接入平台 udp 198.51.100.6/32 -> 198.51.100.2/32 dport 500
+    楚雄州安全接入平台 udp 198.51.100.6/32 -> 198.51.100.2/32 dport 4500
+    楚雄州安全接入平台 esp 198.51.100.6/32 -> 198.51.100.2/32
+    州驻昆明办事处VPN网关 udp 198.51.100.2/32 -> 198.51.100.6/32 dport 500
+    州驻昆明办事处VPN网关 udp 198.51.100.2/32 -> 198.51.100.6/32 dport 4500
+    州驻昆明办事处VPN网关 esp 198.51.100.2/32 -> 198.51.100.6/32
 """
 
 from __future__ import annotations
@@ -58,10 +65,10 @@ from .gateways import allowed_protocols
 from .headerspace import (
     DPORT,
     DST,
+    ICMP,
     PROTO,
     SPORT,
     SRC,
-    ICMP,
     HeaderSpace,
     IntervalSet,
     box,
@@ -292,10 +299,11 @@ class _Engine:
                     if s.decision == "delivered" and s.node in destinations:
                         delivered.append((flow_at(flow, space), s))
                     continue
+                assert s.next_node is not None  # a non-terminal step (forwarded, encapsulated, decapsulated) has one
                 bottom, outers = _peel(s.header)
                 src_const = bottom.src if (s.nat and not outers) else flow.src_const
                 choices = flow.choices + (((flow.depth, branch),) if branch is not None else ())
-                nxt = _Flow(s.next_node, s.next_if, s.vrf, space, bottom.ttl, src_const, outers, choices,  # type: ignore[arg-type]
+                nxt = _Flow(s.next_node, s.next_if, s.vrf, space, bottom.ttl, src_const, outers, choices,
                             flow.depth + 1, flow.path + ((s.next_node,) if s.next_node != flow.node else ()),
                             flow.seen | {flow.key()})
                 if nxt.key() in nxt.seen:

@@ -39,9 +39,23 @@ scipy's C Dijkstra gives in about a millisecond and which is cached.
 
 Example::
 
-    >>> state = build_routing(net)                           # doctest: +SKIP
-    >>> [h.neighbor for h in state.next_hops("县核心", "10.53.0.9")]   # doctest: +SKIP
-    ['州核心']
+    >>> state = build_routing(net)      # the Chuxiong plan: a county core towards the prefecture's server
+    >>> [h.neighbor for h in state.next_hops("双柏县外网核心", "10.53.4.225")]
+    ['楚雄州外网核心']
+
+and on a square of routers, two equal-cost next hops::
+
+    >>> from topology.loader import load_text
+    >>> square = load_text('''
+    ... name: ecmp
+    ... domains: {外网: {kind: extranet, pool: 10.1.0.0/16}}
+    ... sites: {州: {level: prefecture}}
+    ... defaults: {node: {domain: 外网, site: 州, role: core_router}}
+    ... nodes: {h: {role: host}, r1: {}, r2: {}, r3: {}, r4: {}, srv: {role: server}}
+    ... links: [{a: h, b: r1}, {a: r1, b: r2}, {a: r1, b: r3}, {a: r2, b: r4}, {a: r3, b: r4}, {a: r4, b: srv}]
+    ... ''')
+    >>> [h.neighbor for h in build_routing(square).next_hops("r1", str(square.nodes["srv"].loopback.ip))]
+    ['r2', 'r3']
 """
 
 from __future__ import annotations
@@ -55,11 +69,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 
 from topology.model import Link, Network
+from topology.vocabulary import FORWARDING_ROLES
 
-FORWARDING_ROLES = frozenset({
-    "core_router", "router", "aggregation", "access_switch", "switch", "firewall",
-    "one_way_gateway", "vpn_gateway", "cloud",
-})
 BOUNDARY_PENALTY = 1_000_000
 DISTANCE_CONNECTED, DISTANCE_STATIC, DISTANCE_IGP = 0, 1, 110
 Table = dict[int, dict[int, frozenset[str]]]  # prefix length (longest first) -> network -> originating nodes
@@ -167,7 +178,7 @@ class RoutingState:
             for node, entries in self.statics.items()
         }
 
-    def link_vrf(self, link: Link) -> str | None | bool:
+    def link_vrf(self, link: Link) -> str | bool | None:
         """The VRF a link belongs to; ``False`` when its two ends disagree."""
         a = self.net.nodes[link.a].interfaces[link.a_if].vrf
         b = self.net.nodes[link.b].interfaces[link.b_if].vrf
@@ -250,7 +261,7 @@ class RoutingState:
         routes = self._routes
         owner = self.address_owner.get(ip)
         if owner is not None and owner[0] == node:
-            key = ("local", node, ip, vrf)
+            key: tuple = ("local", node, ip, vrf)
             route = routes.get(key)
             if route is None:
                 route = routes[key] = Route(ipaddress.IPv4Network((ip, 32)), "local", frozenset({node}), vrf)
@@ -281,11 +292,11 @@ class RoutingState:
         for source, tables in (("igp", self.tables), ("external", self.external)):
             # every internal route first, so that an external one wins only with a longer prefix
             for vrf_ in self.visible_vrfs(vrf):
-                for length, nets in tables[vrf_].items():
+                for length, owned in tables[vrf_].items():
                     if length <= best_len:
                         break
                     network = ip >> (32 - length) << (32 - length) if length else 0
-                    owners = nets.get(network)
+                    owners = owned.get(network)
                     if owners is not None and self.reaches(node, owners, vrf_):
                         key = (source, vrf_, length, network)
                         best = routes.get(key)
@@ -439,7 +450,7 @@ class RoutingState:
 
 def build_routing(net: Network) -> RoutingState:
     """The routing state of ``net`` (cached on the network, which is immutable)."""
-    return net.cached("routing", RoutingState)
+    return net.cached(RoutingState)
 
 
 def _mask(length: int) -> int:
@@ -522,6 +533,7 @@ def _core_hops(graph: _VrfGraph, node: str, targets: frozenset[str]) -> list[str
     dist = graph.vectors.get(targets)
     if dist is None:
         indices = [graph.core_index[t] for t in sorted(targets)]
+        assert graph.core_matrix is not None  # set by _split_core (or derive) whenever a _VrfGraph is built
         # distances *to* the targets: Dijkstra from them over the reversed graph
         dist = dijkstra(graph.core_matrix.T.tocsr(), directed=True, indices=indices, min_only=True)
         graph.vectors[targets] = dist
@@ -740,6 +752,6 @@ def _remove_owners(tables: dict, entries: list[tuple[str, str | None, int, int]]
             out[vrf][length][key] = rest
         else:
             del out[vrf][length][key]
-    for tag, vrf in [c for c in copied if c[0] == "vrf"]:
+    for _tag, vrf in [c for c in copied if c[0] == "vrf"]:
         out[vrf] = {length: nets for length, nets in out[vrf].items() if nets}
     return out

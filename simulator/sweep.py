@@ -18,14 +18,21 @@ Where the cases run:
   is shipped once as a snapshot (plain picklable data); each worker process
   rebuilds the analysis once and caches it for every chunk it gets.
 
-A progress bar (tqdm) is drawn on stderr when stderr is a terminal.
+A progress bar (tqdm) is drawn on stderr when asked (``progress=True``) or,
+by default, when stderr is a terminal.
+
+Dask and tqdm are the optional extra ``govnet[sweep]``: they are imported only
+when a scheduler or a progress bar is asked for. Without them a scheduler (or
+an explicit ``progress=True``) is a :class:`SweepError` that says what to
+install, and the default bar on a terminal is left out.
 
 Example::
 
-    >>> result = run_sweep(net, "n-1")                               # doctest: +SKIP
-    >>> load, case = result.worst[("州核心--省核心", 0)]             # doctest: +SKIP
-    >>> result.failures[case].label                                 # doctest: +SKIP
-    'link 州核心--省备份'
+    >>> result = run_sweep(net, "n-1", progress=False)       # the Chuxiong plan
+    >>> case = next(i for i, f in enumerate(result.failures) if f.label == "link 双柏县外网核心--楚雄州外网核心")
+    >>> lost = result.lost[case]       # the county hangs on this one line: what it loses is cut off
+    >>> len(lost) > 0, len(result.cut[case]) == len(lost), result.unprotected(case)
+    (True, True, ())
 """
 
 from __future__ import annotations
@@ -37,9 +44,10 @@ import pickle
 import sys
 import threading
 from collections import Counter
+from collections.abc import Callable, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from topology.errors import GovnetError
 from topology.model import Network, freeze
@@ -51,6 +59,7 @@ SERIAL_BELOW = 400  # fewer cases than this run in-process
 CHUNKS_PER_WORKER = 8
 MAX_CHUNK = 2000
 CONNECT_TIMEOUT = float(os.environ.get("GOVNET_DASK_CONNECT_TIMEOUT", "10"))  # seconds to wait for a scheduler
+EXTRA = "govnet[sweep]"  # the optional dependencies that bring Dask and tqdm
 
 
 class SweepError(GovnetError):
@@ -75,7 +84,7 @@ class SweepResult:
         cut = set(self.cut.get(case, ()))
         return tuple(x for x in self.lost.get(case, ()) if x[0] not in cut)
 
-    def merge(self, part: "SweepResult") -> None:
+    def merge(self, part: SweepResult) -> None:
         for key, (load, case) in part.worst.items():
             mine = self.worst.get(key)
             if mine is None or load > mine[0] or (load == mine[0] and case < mine[1]):
@@ -88,11 +97,12 @@ class SweepResult:
         counts.update(part.methods)
         self.methods = dict(sorted(counts.items()))
 
-    def normalised(self) -> "SweepResult":
+    def normalised(self) -> SweepResult:
         """The same result with every mapping in a fixed order (for comparison and output)."""
         return SweepResult(
             self.failures, self.limit, dict(sorted(self.worst.items())), dict(sorted(self.lost.items())),
-            dict(sorted(self.cut.items())), dict(sorted(self.orphaned.items())), dict(sorted(self.overloads.items())), dict(sorted(self.methods.items())),
+            dict(sorted(self.cut.items())), dict(sorted(self.orphaned.items())), dict(sorted(self.overloads.items())),
+            dict(sorted(self.methods.items())),
         )
 
 
@@ -101,7 +111,7 @@ def run_cases(analysis: FailureAnalysis, failures: Sequence[Failure], indices: S
     """Evaluate the failures at ``indices`` and reduce them to a (partial) :class:`SweepResult`."""
     base = analysis.assignment.load  # type: ignore[union-attr]
     links = analysis.net.links
-    out = SweepResult(tuple(), limit)
+    out = SweepResult((), limit)
     methods: Counter = Counter()
     for i in indices:
         r = analysis.case(failures[i])
@@ -135,7 +145,7 @@ def snapshot(net: Network) -> bytes:
     """``net`` as bytes (its read-only mappings turned into plain dicts); :func:`restore` inverts it."""
     data: dict[str, Any] = {}
     for f in fields(Network):
-        if f.name == "_cache":
+        if not f.init:  # derived state is rebuilt where the network lands
             continue
         value = getattr(net, f.name)
         if f.name == "nodes":
@@ -196,7 +206,7 @@ def run_sweep(net: Network, mode: str = "n-1", pair_set: Sequence[str] | None = 
     if not failures:
         return result
     show = sys.stderr.isatty() if progress is None else progress
-    bar = _progress(len(failures), show)
+    bar = _progress(len(failures), show, required=progress is True)
     try:
         if scheduler:
             parts = _run_dask(net, mode, pair_set, links, nodes, scheduler, limit, len(failures), bar)
@@ -239,9 +249,10 @@ def _run_local(analysis: FailureAnalysis, failures: list[Failure], workers: int,
 def _run_dask(net: Network, mode: str, pair_set: Sequence[str] | None, links: bool, nodes: bool,
               scheduler: str, limit: float, n: int, bar: Callable[[int | None], None]) -> list[SweepResult]:
     try:
-        from distributed import Client, as_completed as dask_completed
-    except ImportError as exc:  # pragma: no cover - declared dependency
-        raise SweepError(f"--scheduler needs dask.distributed: {exc}") from None
+        from distributed import Client
+        from distributed import as_completed as dask_completed
+    except ImportError as exc:
+        raise missing_extra("a Dask scheduler (--scheduler)", exc) from None
     payload = pickle.dumps((snapshot(net), mode, tuple(pair_set or ()), links, nodes), protocol=pickle.HIGHEST_PROTOCOL)
     token = hashlib.sha256(payload).hexdigest()[:16]
     try:
@@ -263,11 +274,26 @@ def _run_dask(net: Network, mode: str, pair_set: Sequence[str] | None, links: bo
         client.close()
 
 
-def _progress(total: int, show: bool) -> Callable[[int | None], None]:
-    """A callback advancing a tqdm bar on stderr (``None`` closes it); a no-op when not shown."""
+def missing_extra(feature: str, exc: ImportError) -> SweepError:
+    """The error for ``feature`` asked for without the optional packages of :data:`EXTRA`."""
+    return SweepError(f"{feature} needs the optional packages of {EXTRA} ({exc.name or exc} is not installed): "
+                      f"pip install '{EXTRA}'")
+
+
+def _progress(total: int, show: bool, required: bool = False) -> Callable[[int | None], None]:
+    """A callback advancing a tqdm bar on stderr (``None`` closes it); a no-op when not shown.
+
+    Without tqdm the bar is left out, unless it was ``required`` (asked for
+    explicitly): then it is a :class:`SweepError`.
+    """
     if not show:
         return lambda step: None
-    from tqdm import tqdm
+    try:
+        from tqdm import tqdm
+    except ImportError as exc:
+        if required:
+            raise missing_extra("a progress bar", exc) from None
+        return lambda step: None
 
     bar = tqdm(total=total, unit="case", desc="failures", file=sys.stderr, leave=False)
 

@@ -14,9 +14,9 @@ through the same firewalls and NAT, which let it pass as part of the session.
 
 Example::
 
-    >>> t = trace(net, "乡镇PC", "州政府门户", proto="tcp", dport=443)   # doctest: +SKIP
-    >>> t.delivered, [h.decision for h in t.hops]                      # doctest: +SKIP
-    (True, ['forwarded', 'forwarded', 'forwarded', 'delivered'])
+    >>> t = trace(net, "双柏县财政局", "楚雄州行政审批服务器", proto="tcp", dport=443)
+    >>> t.delivered, [(h.node, h.decision) for h in t.hops][-2:]
+    (True, [('州网管中心服务器区交换机', 'forwarded'), ('楚雄州行政审批服务器', 'delivered')])
 """
 
 from __future__ import annotations
@@ -27,16 +27,28 @@ from typing import Any
 
 from topology.errors import SelectorError
 from topology.model import Network
+from topology.selectors import select_nodes
 
 from .acl import RuleRef
 from .forwarding import Forwarder, Step, build_forwarding
 from .nat import Sessions
 from .packets import Header, plain_scapy, to_scapy
-from .selectors import select_nodes
 from .tunnels import decapsulate
 
-__all__ = ["Hop", "RoundTrip", "RoundTrips", "RuleRef", "Trace", "trace", "reply", "round_trip", "hops_from_steps",
-           "resolve_destination", "trace_from_steps", "trace_text"]
+__all__ = [
+    "Hop",
+    "RoundTrip",
+    "RoundTrips",
+    "RuleRef",
+    "Trace",
+    "hops_from_steps",
+    "reply",
+    "resolve_destination",
+    "round_trip",
+    "trace",
+    "trace_from_steps",
+    "trace_text",
+]
 
 
 class _Packets:
@@ -52,7 +64,7 @@ class _Packets:
         packet = self.built.get(i)
         if packet is None:
             s = self.steps[i]
-            if s.decision == "decapsulated" and i > 0 and s.tunnel in self.tunnels:
+            if s.decision == "decapsulated" and i > 0 and s.tunnel is not None and s.tunnel in self.tunnels:
                 packet = decapsulate(self.tunnels[s.tunnel], self.packet(i - 1))  # real decryption of the ESP packet
             elif s.header.inner is not None:
                 packet = to_scapy(s.header, self.tunnels, self.cache)
@@ -138,10 +150,10 @@ def resolve_destination(net: Network, fw: Forwarder, dst: str) -> tuple[int, str
         if len(nodes) != 1:
             raise SelectorError(f"'{dst}' names {len(nodes)} nodes; a trace goes to one node or address")
         name = nodes[0]
-    ip = fw.primary_address(name)
-    if ip is None:
+    address = fw.primary_address(name)
+    if address is None:
         raise SelectorError(f"node '{name}' has no address to send to")
-    return ip, name
+    return address, name
 
 
 def _resolve_source(net: Network, src: str) -> str:
@@ -177,6 +189,7 @@ def trace(net: Network, src: str, dst: str, proto: str = "tcp", sport: int = 400
     fw = build_forwarding(net)
     source = _resolve_source(net, src)
     dst_ip, dst_node = resolve_destination(net, fw, dst)
+    s_ip: int | None
     if src_ip is not None:
         try:
             s_ip = int(ipaddress.IPv4Address(src_ip))
@@ -279,10 +292,9 @@ def round_trip(net: Network, src: str, dst: str, proto: str = "tcp", sport: int 
 class RoundTrips:
     """Round trips of probes on one network, each answered once per class of alike senders.
 
-    Two senders are *alike* when each is a host, server or MCU with exactly
-    one link, to the same forwarding node R, over interfaces of R with the
-    same ACLs, NAT and VRF, with no ACL of its own, in the same VRF and
-    domain. A round trip is *plain* when every node on its way but the
+    Two senders are *alike* when they have the same attachment
+    (:meth:`Forwarder.attachment`): hosts, servers or MCUs hanging off the
+    same forwarding node R alike. A round trip is *plain* when every node on its way but the
     sender decides without looking at the source
     (:meth:`Forwarder.source_blind`) and takes its only next hop. A plain
     round trip that arrived holds for every sender alike: the way to the
@@ -291,8 +303,8 @@ class RoundTrips:
     which routes alike to every host hanging off R. Everything else is traced
     for each sender.
 
-        >>> trips = RoundTrips(net)                                  # doctest: +SKIP
-        >>> trips.get("乡镇PC", "县核心", "icmp", 8).delivered        # doctest: +SKIP
+        >>> trips = RoundTrips(net)
+        >>> trips.get("双柏县财政局", "楚雄州行政审批服务器", "tcp", 443).delivered
         True
     """
 
@@ -308,7 +320,7 @@ class RoundTrips:
         key = (src, dst, proto, dport, answer)
         if key in self._trips:
             return self._trips[key]
-        alike = self._alike(src)
+        alike = self.fw.attachment(src)
         shared = self._shared.get((alike, dst, proto, dport, answer)) if alike is not None else None
         if shared is not None:
             return shared
@@ -324,24 +336,10 @@ class RoundTrips:
             self._shared[(alike, dst, proto, dport, answer)] = trip
         return trip
 
-    def _alike(self, node: str) -> tuple | None:
-        fw = self.fw
-        ns = fw.nodes[node]
-        if ns.forwarding or len(ns.interfaces) != 1:
-            return None
-        (iface,) = ns.interfaces.values()
-        if iface.peer is None or iface.acl_in is not None or iface.acl_out is not None or iface.nat:
-            return None
-        peer = fw.nodes[iface.peer].interfaces.get(iface.peer_if or "")
-        if peer is None:
-            return None
-        return (iface.peer, peer.acl_in.name if peer.acl_in else None, peer.acl_out.name if peer.acl_out else None,
-                peer.nat, peer.vrf, ns.vrf, ns.domain)
-
     def _plain(self, trip: RoundTrip) -> bool:
         sender = trip.forward.src
-        return all(h.node == sender or (self.fw.source_blind(h.node) and h.rule is None and h.decision != "encapsulated")
-                   and h.branches == 1 for h in trip.hops)
+        return all(h.node == sender or ((self.fw.source_blind(h.node) and h.rule is None and h.decision != "encapsulated")
+                   and h.branches == 1) for h in trip.hops)
 
 
 def trace_text(t: Trace) -> str:

@@ -31,7 +31,6 @@ Example: a prefecture MCU with two county MCUs below it, each one room at
 
 from __future__ import annotations
 
-
 from topology.errors import GovnetError
 from topology.model import Flow, Network
 
@@ -53,7 +52,7 @@ class TrafficError(GovnetError):
 
 def demands(net: Network) -> tuple[Flow, ...]:
     """Every demand of ``net``: its flows, then the MCU cascade (cached on the network)."""
-    return net.cached("demands", _compute)
+    return net.cached(_compute)
 
 
 def video_rate(net: Network) -> tuple[float, int, str, int, str]:

@@ -19,7 +19,11 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
 
 AUTO_POOL_SPACE = ipaddress.IPv4Network("10.128.0.0/9")
 AUTO_POOL_PREFIX = 16
@@ -69,7 +73,7 @@ class PoolAllocator:
 
 def auto_pools(count: int, taken: list[ipaddress.IPv4Network]) -> list[ipaddress.IPv4Network]:
     """``count`` /16 pools from 10.128.0.0/9 overlapping none of ``taken``."""
-    out = []
+    out: list[ipaddress.IPv4Network] = []
     for candidate in AUTO_POOL_SPACE.subnets(new_prefix=AUTO_POOL_PREFIX):
         if len(out) == count:
             break
@@ -80,12 +84,12 @@ def auto_pools(count: int, taken: list[ipaddress.IPv4Network]) -> list[ipaddress
     return out
 
 
-def find_overlaps(networks: list[tuple[ipaddress.IPv4Network, object]]) -> list[tuple[object, object]]:
+def find_overlaps(networks: Sequence[tuple[ipaddress.IPv4Network, T]]) -> list[tuple[T, T]]:
     """Pairs of owners whose networks overlap (sweep over sorted ranges)."""
     spans = sorted(((int(n.network_address), int(n.broadcast_address), owner) for n, owner in networks),
                    key=lambda s: (s[0], -s[1]))
-    out = []
-    open_spans: list[tuple[int, int, object]] = []
+    out: list[tuple[T, T]] = []
+    open_spans: list[tuple[int, int, T]] = []
     for start, end, owner in spans:
         open_spans = [s for s in open_spans if s[1] >= start]
         for other in open_spans:

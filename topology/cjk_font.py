@@ -14,8 +14,8 @@ The font is registered with matplotlib's font manager the first time it is
 asked for. Example::
 
     >>> from topology.cjk_font import cjk_font_families
-    >>> families = cjk_font_families()          # doctest: +SKIP
-    >>> families                                 # doctest: +SKIP
+    >>> families = cjk_font_families()
+    >>> families
     ['Noto Sans SC', 'DejaVu Sans']
     >>> # use as rcParams["font.family"] = families
 """

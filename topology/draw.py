@@ -14,7 +14,9 @@ PDF keep every label for zooming in. Chinese text needs a CJK font:
 so the same plan gives the same bytes.
 
 ``link_values`` (link name → value, e.g. utilisation 0..1 and above) colours
-the links on a green-to-red scale with a colour bar instead; links without a
+the links on a green-to-red scale with a colour bar instead, wider and more on
+top the higher the value (the busiest link is the most visible), and
+``label_values`` writes the percentage on the busiest links; links without a
 value are drawn pale. The caller cuts the plan to a phase
 (``net.at_phase(p)``); ``domain=`` keeps one domain. The output format comes
 from the file suffix (:func:`output_format`).
@@ -23,9 +25,9 @@ Example::
 
     >>> from topology import load_plan
     >>> from topology.draw import draw_network, output_format
-    >>> net = load_plan("scenarios/chuxiong/plan.yaml")            # doctest: +SKIP
-    >>> png = draw_network(net.at_phase("一期"), output_format("net.png"))  # doctest: +SKIP
-    >>> png[:8] == b"\\x89PNG\\r\\n\\x1a\\n"                        # doctest: +SKIP
+    >>> net = load_plan("scenarios/chuxiong/plan.yaml")
+    >>> png = draw_network(net.at_phase("一期"), output_format("net.png"))
+    >>> png[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
     True
 """
 
@@ -34,25 +36,29 @@ from __future__ import annotations
 import io
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping
+from typing import TYPE_CHECKING, Any
 
 import matplotlib
+from matplotlib import cm
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.collections import LineCollection
-from matplotlib.colors import Normalize
+from matplotlib.colors import Colormap, Normalize
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
-from matplotlib import cm
 from PIL import Image
 
 from .cjk_font import FALLBACK_FAMILY, cjk_font_families
 from .errors import GovnetError
 from .layout import Layout, hierarchy_layout
 from .model import Network
-from .schema import LEVEL_NAMES_CN
+from .vocabulary import LEVEL_NAMES_CN
+
+if TYPE_CHECKING:
+    from matplotlib.typing import LineStyleType
 
 FORMATS = {".png": "png", ".svg": "svg", ".pdf": "pdf"}
 SMALL_PLAN = 150                 # up to this many nodes every node is labelled
@@ -72,7 +78,7 @@ ROLE_MARKERS = {  # role -> (marker, size relative to a host-sized node)
     "one_way_gateway": (">", 1.4), "vpn_gateway": ("v", 1.4), "server": ("P", 1.2),
     "host": ("o", 0.8), "mcu": ("*", 1.7), "cloud": ("o", 2.6),
 }
-MEDIUM_STYLES = {
+MEDIUM_STYLES: dict[str, LineStyleType] = {
     "lan": "-", "leased_fibre": (0, (5, 2)), "carrier_line": (0, (6, 2, 1, 2)),
     "internet": (0, (1, 1.5)), "wireless": (0, (4, 1.5, 1, 1.5, 1, 1.5)),
 }
@@ -116,8 +122,12 @@ def output_format(path: str | Path) -> str:
 
 def draw_network(net: Network, fmt: str = "png", *, domain: str | None = None,
                  link_values: Mapping[str, float] | None = None, value_label: str = "utilisation",
-                 title: str | None = None) -> bytes:
-    """Draw ``net`` (one ``domain`` of it if given) and return the file's bytes in ``fmt``."""
+                 title: str | None = None, label_values: int = 0) -> bytes:
+    """Draw ``net`` (one ``domain`` of it if given) and return the file's bytes in ``fmt``.
+
+    With ``link_values`` the links are drawn by value (:func:`_draw_valued_links`): the higher, the wider, the
+    stronger and the more on top; ``label_values`` writes the value as a percentage on that many of the links
+    with the highest values."""
     if fmt not in FORMATS.values():
         raise DrawError(f"unknown drawing format '{fmt}' (use {', '.join(FORMATS.values())})")
     selected = _selected_nodes(net, domain)
@@ -129,8 +139,13 @@ def draw_network(net: Network, fmt: str = "png", *, domain: str | None = None,
         if families == [FALLBACK_FAMILY]:  # already warned: not once more per missing glyph
             warnings.filterwarnings("ignore", message=r"Glyph \d+ .* missing from font", category=UserWarning)
         scene = _Scene.create(net, layout, fmt)
-        _draw_links(scene, links, link_values)
+        if link_values is None:
+            _draw_links(scene, links, None)
+        else:
+            _draw_valued_links(scene, links, link_values)
         _draw_nodes(scene, nodes)
+        if link_values is not None and label_values:
+            _draw_link_values(scene, links, link_values, label_values)
         _draw_labels(scene, nodes)
         _draw_bands(scene)
         if not nodes:
@@ -200,7 +215,7 @@ class _Scene:
     fmt: str
 
     @staticmethod
-    def create(net: Network, layout: Layout, fmt: str) -> "_Scene":
+    def create(net: Network, layout: Layout, fmt: str) -> _Scene:
         xmin, ymin, xmax, ymax = layout.bounds()
         xmin, xmax = xmin - 3.0, xmax + 1.5
         ymin, ymax = ymin - 2.0, ymax + 1.5
@@ -262,7 +277,8 @@ def _write_png(figure: Figure, buffer: io.BytesIO) -> None:
     figure.set_facecolor("white")
     canvas = figure.canvas
     canvas.draw()
-    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    # the canvas is the FigureCanvasAgg _Scene attaches; the stubs type figure.canvas as FigureCanvasBase
+    image = Image.frombuffer("RGBA", canvas.get_width_height(), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)  # type: ignore[attr-defined]
     dpi = round(figure.get_dpi())
     image.convert("RGB").save(buffer, format="png", dpi=(dpi, dpi))
 
@@ -277,7 +293,7 @@ def _bandwidth_class(bandwidth: float) -> tuple[str, float]:
     return BANDWIDTH_CLASSES[-1][1], BANDWIDTH_CLASSES[-1][2]
 
 
-def _value_scale() -> tuple[object, Normalize]:
+def _value_scale() -> tuple[Colormap, Normalize]:
     cmap = matplotlib.colormaps[VALUE_COLOURMAP].with_extremes(over=OVERLOAD_COLOUR)
     return cmap, Normalize(0.0, 1.0)
 
@@ -300,6 +316,63 @@ def _draw_links(scene: _Scene, links: list, values: Mapping[str, float] | None) 
                                     linestyles=[MEDIUM_STYLES.get(medium, "-")], zorder=1,
                                     capstyle="butt", alpha=0.85)
         scene.axes.add_collection(collection)
+
+
+VALUE_BINS = (0.2, 0.5, 0.7, 1.0)  # links are drawn in these bins of value, the highest last (on top)
+MIN_LABELLED_LENGTH = 1.5         # layout units: a shorter link has no room for its percentage
+HOT_VALUE = 0.5                   # the emphasis of a link is its value over the plan's highest, at least this
+
+
+def _draw_valued_links(scene: _Scene, links: list, values: Mapping[str, float]) -> None:
+    """Links by value, so that the busiest link is the most visible thing on the page: the colour says the value
+    (green to red), the *emphasis* (value over the plan's highest, at least HOT_VALUE) sets the width (a quiet
+    link is a hairline, the busiest seven times as wide) and the opacity; higher bins are drawn over lower ones,
+    and links in the upper half of the emphasis solid, whatever their medium, and over the nodes."""
+    positions = scene.layout.nodes
+    base = scene.points(0.1, 0.3, 1.2)
+    cmap, norm = _value_scale()
+    top = max([HOT_VALUE, *(v for v in values.values() if v is not None)])
+    bins: dict[tuple[int, str], list] = {}
+    for link in links:
+        value = values.get(link.name)
+        rank = -1 if value is None else sum(1 for bound in VALUE_BINS if value >= bound)
+        hot = value is not None and value / top >= 0.5
+        bins.setdefault((rank + (10 if hot else 0), "lan" if hot else link.medium), []).append(link)
+    for (rank, medium), group in sorted(bins.items()):
+        segments = [(positions[l.a], positions[l.b]) for l in group]
+        widths: list[float] = []
+        colours: list[str | tuple[float, float, float, float]] = []
+        for l in group:
+            value = values.get(l.name)
+            if value is None:
+                widths.append(base * 0.4)
+                colours.append(UNVALUED_COLOUR)
+                continue
+            emphasis = min(value / top, 1.0)
+            widths.append(base * (0.6 + 6.0 * emphasis))
+            r, g, b, _ = cmap(norm(value))
+            colours.append((r, g, b, 0.25 + 0.75 * emphasis))
+        zorder = (3.5 if rank >= 10 else 1.0) + (rank % 10) * 0.1
+        scene.axes.add_collection(LineCollection(segments, linewidths=widths, colors=colours,
+                                                 linestyles=[MEDIUM_STYLES.get(medium, "-")], zorder=zorder,
+                                                 capstyle="round"))
+
+
+def _draw_link_values(scene: _Scene, links: list, values: Mapping[str, float], count: int) -> None:
+    """The value of the ``count`` links with the highest values, as a percentage on the middle of the link."""
+    positions = scene.layout.nodes
+    long_enough = [l for l in links if values.get(l.name)
+                   and math.dist(positions[l.a], positions[l.b]) >= MIN_LABELLED_LENGTH]
+    valued = sorted(long_enough, key=lambda l: (-values[l.name], l.name))[:count]
+    cmap, norm = _value_scale()
+    size = max(scene.points(0.45, 6.0, 11.0), READABLE_PIXELS * 72 / scene.figure.get_dpi() if scene.fmt == "png" else 0)
+    for link in valued:
+        (xa, ya), (xb, yb) = scene.layout.nodes[link.a], scene.layout.nodes[link.b]
+        value = values[link.name]
+        scene.axes.text((xa + xb) / 2, (ya + yb) / 2, f"{value:.0%}", ha="center", va="center", fontsize=size,
+                        color="#1b1b1b", zorder=6, clip_on=True, gid=f"value-{link.name}",
+                        bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": cmap(norm(value)),
+                              "linewidth": 1.5, "alpha": 0.95})
 
 
 def _link_colour(scene: _Scene, link, values: Mapping[str, float] | None, cmap, norm):
@@ -373,7 +446,7 @@ def _draw_labels(scene: _Scene, nodes: list[str]) -> None:
     for name in _labelled(scene, nodes):
         node = scene.net.nodes[name]
         gap = (_marker_points(scene, node.role) / 2 + 1.5) / per_unit
-        style = {"fontsize": _label_points(scene, node.role), "zorder": 4, "clip_on": True, "color": "#1b1b1b",
+        style: dict[str, Any] = {"fontsize": _label_points(scene, node.role), "zorder": 4, "clip_on": True, "color": "#1b1b1b",
                  "bbox": LABEL_BOX if boxed or node.role in LABEL_UNITS else None}
         x, y = scene.layout.nodes[name]
         hub = scene.layout.hubs.get(name)

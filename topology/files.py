@@ -9,7 +9,16 @@
   :class:`~topology.errors.GovnetError`. Used by every package that writes
   (pcaps, reports, drawings).
 
-    >>> write_atomic("report.json", b"{}")          # doctest: +SKIP
+    >>> import pathlib, tempfile
+    >>> out = pathlib.Path(tempfile.mkdtemp()) / "report.json"
+    >>> write_atomic(out, b"{}")
+    >>> out.read_bytes(), sorted(p.name for p in out.parent.iterdir())
+    (b'{}', ['report.json'])
+    >>> try:
+    ...     write_atomic(out, b"[]", inputs=[out])
+    ... except GovnetError as exc:
+    ...     print(str(exc).split(" is ")[1][:20])
+    read by this command
 """
 
 from __future__ import annotations
@@ -42,7 +51,7 @@ def shown(path: str | Path) -> str:
 
     try:
         inside = Path(text).resolve().relative_to(scenarios_dir().resolve())
-    except (ValueError, OSError):
+    except (ValueError, OSError, GovnetError):  # not a built-in scenario's file, or none are installed
         return rel if not os.path.isabs(str(path)) else text
     return str(Path("scenarios") / inside)
 

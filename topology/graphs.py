@@ -9,8 +9,9 @@
 
 Views are cached on the network (it is immutable) and returned frozen.
 
-    >>> g = physical_graph(net)                      # doctest: +SKIP
-    >>> g.edges["州核心", "州财政局", "州核心:e3--州财政局:e0"]["bandwidth"]  # doctest: +SKIP
+    >>> g = physical_graph(net)      # the Chuxiong plan
+    >>> g.edges["云南省外网核心", "楚雄州外网核心", "楚雄州外网核心--云南省外网核心"]["bandwidth"]
+    155000000.0
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from .model import Network
 
 def physical_graph(net: Network) -> nx.MultiGraph:
     """Every node and link; node attributes role/domain/site, edge attributes from the link."""
-    return net.cached("physical", _build_physical)
+    return net.cached(_build_physical)
 
 
 def _build_physical(net: Network) -> nx.MultiGraph:
@@ -37,16 +38,17 @@ def _build_physical(net: Network) -> nx.MultiGraph:
 
 def domain_graph(net: Network, domain: str) -> nx.MultiGraph:
     """Nodes of ``domain`` and the links joining two of them."""
-    def build(net: Network) -> nx.MultiGraph:
-        members = [n.name for n in net.nodes.values() if n.domain == domain]
-        return nx.freeze(physical_graph(net).subgraph(members).copy())
+    return net.cached(_build_domain, domain)
 
-    return net.cached(("domain", domain), build)
+
+def _build_domain(net: Network, domain: str) -> nx.MultiGraph:
+    members = [n.name for n in net.nodes.values() if n.domain == domain]
+    return nx.freeze(physical_graph(net).subgraph(members).copy())
 
 
 def hierarchy_tree(net: Network) -> nx.DiGraph:
     """Sites as a tree from the top level down; node attributes level and title."""
-    return net.cached("hierarchy", _build_hierarchy)
+    return net.cached(_build_hierarchy)
 
 
 def _build_hierarchy(net: Network) -> nx.DiGraph:

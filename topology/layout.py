@@ -30,10 +30,10 @@ Example::
 
     >>> from topology import load_plan
     >>> from topology.layout import hierarchy_layout
-    >>> net = load_plan("scenarios/chuxiong/plan.yaml")         # doctest: +SKIP
-    >>> layout = hierarchy_layout(net)                          # doctest: +SKIP
-    >>> x, y = layout.nodes["楚雄州外网核心"]                    # doctest: +SKIP
-    >>> layout.sites["楚雄州"][1] < layout.sites["云南省"][1]    # doctest: +SKIP
+    >>> net = load_plan("scenarios/chuxiong/plan.yaml")
+    >>> layout = hierarchy_layout(net)
+    >>> x, y = layout.nodes["楚雄州外网核心"]
+    >>> layout.sites["楚雄州"][1] < layout.sites["云南省"][1]
     True
 """
 
@@ -41,11 +41,12 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
 
 from .graphs import hierarchy_tree
-from .model import LEVEL_ORDER, Network, freeze
+from .model import Network, freeze
+from .vocabulary import LEVELS, Level
 
 Point = tuple[float, float]
 
@@ -128,7 +129,7 @@ class _SiteStars:
     hubs: Mapping[str, str]
 
     @staticmethod
-    def empty() -> "_SiteStars":
+    def empty() -> _SiteStars:
         return _SiteStars({}, 0.0, 0.0, {})
 
 
@@ -243,7 +244,7 @@ class _Rings:
     radius: float
 
     @staticmethod
-    def around(child_radii: list[float], rooms: list[float]) -> "_Rings":
+    def around(child_radii: list[float], rooms: list[float]) -> _Rings:
         """Leaves (radius 0.5, plus their room outwards) on inner rings, sub-stars on an outer ring."""
         leaf_radius = NODE_SPACING / 2
         leaves = [i for i, r in enumerate(child_radii) if r <= leaf_radius]
@@ -341,11 +342,11 @@ class _SiteTree:
     children: dict[str, list[str]]
     band: dict[str, int]
     box: dict[str, tuple[float, float]]
-    levels: list[str]
+    levels: list[Level]
     _memo: dict = field(default_factory=dict, repr=False)
 
     @staticmethod
-    def build(net: Network, stars: Mapping[str, _SiteStars]) -> "_SiteTree":
+    def build(net: Network, stars: Mapping[str, _SiteStars]) -> _SiteTree:
         tree = hierarchy_tree(net)
         order = {s: i for i, s in enumerate(net.sites)}
         children = {s: sorted(tree.successors(s), key=order.__getitem__) for s in net.sites}
@@ -355,7 +356,7 @@ class _SiteTree:
         roots = [r for r in roots if r in kept]
         band = _bands(net, roots, children)
         box = {s: (stars[s].width, stars[s].height) if s in stars else (1.0, 1.0) for s in kept}
-        levels = [LEVEL_ORDER[min(b, len(LEVEL_ORDER) - 1)] for b in range(max(band.values(), default=-1) + 1)]
+        levels = [LEVELS[min(b, len(LEVELS) - 1)] for b in range(max(band.values(), default=-1) + 1)]
         return _SiteTree(roots, children, band, box, levels)
 
     # chain and units
@@ -379,7 +380,7 @@ class _SiteTree:
         shape = self._choose_shape()
         widths = self._subtree_widths(shape.per_row)
         width = self._width(shape, widths)
-        xs: dict[str, float] = {site: width / 2 for site in self.chain()}
+        xs: dict[str, float] = dict.fromkeys(self.chain(), width / 2)
         row_of: dict[str, int] = {}
         for strip in shape.strips:
             left = (width - _row_width(strip, widths)) / 2
@@ -477,7 +478,7 @@ class _SiteTree:
         return cached
 
     def _measure_bands(self, per_row: int | None) -> dict[int, float]:
-        rows: dict[int, int] = {b: 1 for b in self.band.values()}
+        rows: dict[int, int] = dict.fromkeys(self.band.values(), 1)
         for site in self.band:
             child_rows = self._child_rows(site, per_row)
             if len(child_rows) > 1:
@@ -564,11 +565,11 @@ def _sites_with_nodes(roots: list[str], children: Mapping[str, list[str]], occup
 
 
 def _bands(net: Network, roots: list[str], children: Mapping[str, list[str]]) -> dict[str, int]:
-    """Band index per site: its level's place in LEVEL_ORDER, and always below its parent."""
+    """Band index per site: its level's place in LEVELS, and always below its parent."""
     band: dict[str, int] = {}
     for site in _walk(roots, children):
         level = net.sites[site].level
-        own = LEVEL_ORDER.index(level) if level in LEVEL_ORDER else len(LEVEL_ORDER)
+        own = LEVELS.index(level) if level in LEVELS else len(LEVELS)
         parent = net.sites[site].parent
         band[site] = max(own, band[parent] + 1) if parent in band else own
     return band

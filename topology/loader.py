@@ -23,7 +23,7 @@ from .files import shown
 from .model import Network
 from .schema import SECTIONS_MERGED_AS_LISTS, SECTIONS_MERGED_AS_MAPS, PlanSpec
 from .validation import issues_from_validation
-from .yaml_source import YamlDoc, read_yaml_file
+from .yaml_source import YamlDoc, parse_yaml_text, read_yaml_file
 
 MAX_INCLUDE_DEPTH = 16
 MAX_INCLUDED_FILES = 200
@@ -68,6 +68,36 @@ def read_plan(path: str | Path) -> tuple[PlanSpec, dict, Path, tuple[str, ...]]:
     except ValidationError as exc:
         raise PlanError(issues_from_validation(exc, marks, shown(root), PlanSpec)) from None
     return spec, marks, root, tuple(reader.order)
+
+
+def spec_of_text(text: str, name: str = "plan.yaml") -> tuple[PlanSpec, dict]:
+    """(spec, marks) of a plan written in ``text`` (no includes); raises PlanError."""
+    doc = parse_yaml_text(text, name)
+    if not isinstance(doc.data, dict):
+        raise PlanError(PlanIssue(doc.marks.get((), Mark(name)), "a plan must be a mapping of sections",
+                                  "start the file with 'name: ...' and sections like 'nodes:'"))
+    try:
+        return PlanSpec.model_validate(doc.data), dict(doc.marks)
+    except ValidationError as exc:
+        raise PlanError(issues_from_validation(exc, doc.marks, name, PlanSpec)) from None
+
+
+def load_text(text: str, name: str = "plan.yaml") -> Network:
+    """The network of a plan written in ``text`` (no includes), as :func:`load_plan` gives it; raises PlanError.
+
+    >>> net = load_text('''
+    ... name: demo
+    ... domains: {政务外网: {kind: extranet}}
+    ... sites: {楚雄州: {level: prefecture}}
+    ... nodes: {州核心: {role: core_router, domain: 政务外网, site: 楚雄州}}
+    ... ''')
+    >>> net.name, list(net.nodes)
+    ('demo', ['州核心'])
+    """
+    from .expand import expand_plan
+
+    spec, marks = spec_of_text(text, name)
+    return expand_plan(spec, marks, name)
 
 
 def include_boundary(plan: Path) -> Path:

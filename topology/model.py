@@ -6,7 +6,7 @@ of the YAML that produced it, so a finding can point at the offending line.
 
 Conventions:
 - bandwidths in bits per second, delays in seconds;
-- classification as an index into :data:`CLASSIFICATION_ORDER`
+- classification as an index into :data:`CLASSIFICATIONS`
   (0 = 非涉密 ... 3 = 绝密);
 - a phase is an index into ``Network.phases``; an object with phase *k* exists
   from phase *k* on (phase 0 is the first one).
@@ -14,8 +14,8 @@ Conventions:
 Example::
 
     >>> from topology import load_plan
-    >>> net = load_plan("scenarios/chuxiong/plan.yaml")   # doctest: +SKIP
-    >>> net.nodes["楚雄州外网核心"].role                      # doctest: +SKIP
+    >>> net = load_plan("scenarios/chuxiong/plan.yaml")
+    >>> net.nodes["楚雄州外网核心"].role
     'core_router'
 """
 
@@ -23,14 +23,14 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
-from typing import Callable, Iterable, Mapping, TypeVar
+from typing import Any, TypeVar
 
 from .errors import Mark
+from .vocabulary import CLASSIFICATIONS, UNTRUSTED_MEDIA, Level
 
-CLASSIFICATION_ORDER = ("非涉密", "秘密", "机密", "绝密")
-LEVEL_ORDER = ("province", "prefecture", "county", "township", "village")
 NO_MARK = Mark("<generated>", 0, 0)
 T = TypeVar("T")
 
@@ -71,7 +71,7 @@ class Domain:
 
     @property
     def clearance_label(self) -> str:
-        return CLASSIFICATION_ORDER[self.clearance]
+        return CLASSIFICATIONS[self.clearance]
 
     @property
     def classified(self) -> bool:
@@ -81,7 +81,7 @@ class Domain:
 @dataclass(frozen=True, slots=True)
 class Site:
     name: str
-    level: str
+    level: Level
     parent: str | None
     title: str | None = None
     phase: int = 0
@@ -268,7 +268,7 @@ class Phase:
 class Waiver:
     """An accepted risk: the findings of rule ``rule`` about the nodes of ``scope`` do not fail a check.
 
-    ``scope`` is a node selector (:mod:`simulator.selectors`) or ``*`` for
+    ``scope`` is a node selector (:mod:`topology.selectors`) or ``*`` for
     every node; the waiver holds up to and including ``expires``.
     """
 
@@ -288,6 +288,37 @@ class Waiver:
         (False, True)
         """
         return self.expires < today
+
+
+APPROVAL_KINDS = ("gateway", "acl_rule", "crossing")
+
+
+@dataclass(frozen=True, slots=True)
+class Approval:
+    """An approved boundary crossing (网络接入审批): what is approved, by which unit, document and day.
+
+    ``kind`` says what ``approves`` names: ``gateway`` (the node ``node``),
+    ``acl_rule`` (rule ``index`` of ACL ``acl``, 1-based) or ``crossing``
+    (every crossing from domain ``from_domain`` into ``to_domain``).
+
+    >>> a = Approval("政务外网 -> 政务内网", "crossing", "市政府应急办", "威应急〔2024〕3号",
+    ...              datetime.date(2024, 3, 1), from_domain="政务外网", to_domain="政务内网")
+    >>> a.kind, a.to_domain
+    ('crossing', '政务内网')
+    """
+
+    approves: str  # as written
+    kind: str  # one of APPROVAL_KINDS
+    unit: str
+    document: str
+    date: datetime.date
+    node: str | None = None
+    acl: str | None = None
+    index: int | None = None
+    from_domain: str | None = None
+    to_domain: str | None = None
+    note: str | None = None
+    mark: Mark = NO_MARK
 
 
 @dataclass(frozen=True, slots=True)
@@ -319,21 +350,55 @@ class Network:
     policies: tuple[str, ...] = ()
     assumptions: tuple[str, ...] = ()
     waivers: tuple[Waiver, ...] = ()
+    approvals: tuple[Approval, ...] = ()  # approved boundary crossings
     expect_fail: tuple[str, ...] | None = None  # a variant's planted fault: exactly these rules must fail
     sources: tuple[str, ...] = ()  # every file the plan was read from (resolved), the plan first
     declined_policies: tuple[DeclinedPolicy, ...] = ()
     domain_kinds: Mapping[str, DomainKind] = field(default_factory=lambda: MappingProxyType({}))
     phase: int | None = None  # set on a view cut to one phase
     mark: Mark = NO_MARK
-    _cache: dict = field(default_factory=dict, repr=False, compare=False, hash=False)
+    _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)  # see cached()
 
-    def cached(self, key: object, build: "Callable[[Network], T]") -> "T":
-        """``build(self)``, computed once: the network is immutable, so derived state can be kept on it."""
+    def cached(self, build: Callable[..., T], *args: Hashable) -> T:
+        """``build(self, *args)``, computed once and kept on the network (it is immutable).
+
+        What is derived from a network is keyed by the module-level function that
+        derives it, so each piece of derived state has one typed accessor in the
+        layer that owns it (``build_routing(net)``, ``physical_graph(net)`` ...).
+
+        >>> def node_count(n: Network) -> int:
+        ...     return len(n.nodes)
+        >>> net.cached(node_count) == len(net.nodes), net.cached(node_count) is net.cached(node_count)
+        (True, True)
+        """
+        key = (build, args)
         try:
             return self._cache[key]
         except KeyError:
-            value = self._cache[key] = build(self)
+            value = self._cache[key] = build(self, *args)
             return value
+
+    def remember(self, build: Callable[..., T], value: T, *args: Hashable) -> None:
+        """Keep ``value`` as what ``build(self, *args)`` would give (derived state known by construction)."""
+        self._cache[(build, args)] = value
+
+    def derive(self, **changes: Any) -> Network:
+        """A new network with ``changes`` to its fields and nothing derived carried over."""
+        return replace(self, **changes)
+
+    def domain_label(self, name: str) -> str:
+        """How a report names domain ``name``: the plan's own name when that is already readable
+        (``政务内网``), else the title with the terse code name after it.
+
+        >>> from topology import load_plan
+        >>> net = load_plan("scenarios/chuxiong/plan.yaml")
+        >>> net.domain_label("政务外网"), net.domain_label("no-such-domain")
+        ('政务外网', 'no-such-domain')
+        """
+        domain = self.domains.get(name)
+        if domain is None or not domain.title or domain.title == name or not name.isascii() or len(domain.title) > 30:
+            return name
+        return f"{domain.title} ({name})"
 
     def phase_index(self, name: str) -> int:
         for phase in self.phases:
@@ -341,15 +406,14 @@ class Network:
                 return phase.index
         raise KeyError(name)
 
-    def at_phase(self, phase: int | str) -> "Network":
+    def at_phase(self, phase: int | str) -> Network:
         """The network as built up to and including ``phase``."""
         index = self.phase_index(phase) if isinstance(phase, str) else phase
         keep_nodes = {n: v for n, v in self.nodes.items() if v.phase <= index}
         keep_links = {k: l for k, l in self.links.items()
                       if l.phase <= index and l.a in keep_nodes and l.b in keep_nodes}
         linked = {n: _drop_dangling_links(v, keep_links) for n, v in keep_nodes.items()}
-        return replace(
-            self,
+        return self.derive(
             sites=freeze({k: s for k, s in self.sites.items() if s.phase <= index}),
             nodes=freeze(linked),
             links=freeze(keep_links),
@@ -357,23 +421,14 @@ class Network:
                             if t.phase <= index and t.a in keep_nodes and t.b in keep_nodes}),
             flows=tuple(f for f in self.flows if f.phase <= index and f.src in keep_nodes and f.dst in keep_nodes),
             phase=index,
-            _cache={},
         )
 
     def interface(self, node: str, name: str) -> Interface:
         return self.nodes[node].interfaces[name]
 
     def links_of(self, node: str) -> tuple[Link, ...]:
-        index = self._cache.get("links_of")
-        if index is None:
-            index = {}
-            for link in self.links.values():
-                index.setdefault(link.a, []).append(link)
-                if link.b != link.a:
-                    index.setdefault(link.b, []).append(link)
-            index = {k: tuple(v) for k, v in index.items()}
-            self._cache["links_of"] = index
-        return index.get(node, ())
+        """The links with an end at ``node``, in plan order."""
+        return self.cached(links_index).get(node, ())
 
     def site_ancestors(self, site: str) -> tuple[str, ...]:
         """The site itself and every site above it, nearest first."""
@@ -388,7 +443,16 @@ class Network:
         return self.sites[self.nodes[node].site].level
 
 
-UNTRUSTED_MEDIA = ("internet", "carrier_line")  # media an outsider can read: shared by default
+
+
+def links_index(net: Network) -> dict[str, tuple[Link, ...]]:
+    """Node name -> the links with an end there, in plan order (what :meth:`Network.links_of` reads)."""
+    index: dict[str, list[Link]] = {}
+    for link in net.links.values():
+        index.setdefault(link.a, []).append(link)
+        if link.b != link.a:
+            index.setdefault(link.b, []).append(link)
+    return {k: tuple(v) for k, v in index.items()}
 
 
 def untrusted_links(net: Network, media: Iterable[str] = UNTRUSTED_MEDIA, shared: bool = True,
@@ -396,8 +460,8 @@ def untrusted_links(net: Network, media: Iterable[str] = UNTRUSTED_MEDIA, shared
     """The links an outsider may read: medium in ``media``, shared by a carrier (``shared``), or with an end
     in an untrusted domain or in one of ``domains``.
 
-    >>> untrusted_links(net)                       # doctest: +SKIP
-    frozenset({'防火墙:internet--互联网:to-fw'})
+    >>> sorted(untrusted_links(net))      # the Chuxiong plan: its three lines to the internet
+    ['州驻昆明办事处VPN网关--互联网', '楚雄州互联网接入防火墙--互联网', '楚雄州安全接入平台--互联网']
     """
     kinds = set(media)
     outside = {d.name for d in net.domains.values() if not d.trusted} | set(domains)

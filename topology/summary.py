@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from .model import LEVEL_ORDER, Network
+from .model import Network
 from .units import format_bandwidth
+from .vocabulary import LEVELS
 
 
 def summarize(net: Network) -> dict[str, Any]:
@@ -21,7 +22,7 @@ def summarize(net: Network) -> dict[str, Any]:
         "tunnels": len(net.tunnels),
         "flows": len(net.flows),
         "domains": {d: domain_counts.get(d, 0) for d in net.domains},
-        "levels": {level: level_counts.get(level, 0) for level in LEVEL_ORDER},
+        "levels": {level: level_counts.get(level, 0) for level in LEVELS},
         "phases": [
             {"name": p.name, "title": p.title, "start": p.start, "end": p.end,
              "nodes": sum(1 for n in net.nodes.values() if n.phase == p.index),
@@ -55,7 +56,7 @@ def summary_text(net: Network, data: dict[str, Any]) -> str:
     for name, count in data["domains"].items():
         d = net.domains[name]
         lines.append(f"  {name:<16} {d.kind:<14} {d.clearance_label:<4} {'trusted' if d.trusted else 'untrusted':<9} "
-                     f"{str(d.pool):<18} {count} nodes")
+                     f"{d.pool!s:<18} {count} nodes")
     lines.append("levels:")
     lines.extend(f"  {level:<11} {count} sites" for level, count in data["levels"].items() if count)
     lines.append("phases:")

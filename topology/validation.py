@@ -8,7 +8,8 @@ hint for a name that names nothing (a node, a domain kind, a rule id ...).
 A validator may give its own hint by raising
 ``PydanticCustomError(kind, message, {"hint": ...})``.
 
-    >>> allowed_keys(PlanSpec, ("nodes", "core"))[:3]     # doctest: +SKIP
+    >>> from topology.schema import PlanSpec
+    >>> allowed_keys(PlanSpec, ("nodes", "core"))[:3]
     ['role', 'domain', 'site']
     >>> suggest("intranett", ["intranet", "extranet"], "domain kinds")
     "did you mean 'intranet'?"

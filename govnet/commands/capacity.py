@@ -6,12 +6,12 @@
     govnet capacity plan.yaml --queue 县核心--州核心     # packet-level queue at that link
     govnet capacity plan.yaml --scheduler tcp://10.0.0.5:8786
 
-Runs three rules with the command line's parameters: ``capacity`` (peak
-utilisation of every link direction at most ``--fail``, warned above
-``--warn``), ``latency`` (one-way delay of video at most ``--max-delay``,
-ITU-T G.114) and, unless ``--failures none``, ``redundancy`` (after every
-failure of the sweep every demand still routes, no link above 100 %, key
-nodes keep two disjoint paths). Prints a table of link directions (load,
+Runs the built-in ``capacity`` pack with the command line's settings:
+CAP-UTIL (peak utilisation of every link direction at most ``--fail``,
+warned above ``--warn``), CAP-DELAY (one-way delay of video at most
+``--max-delay``, ITU-T G.114) and, unless ``--failures none``, CAP-N1 (after
+every failure of the sweep every demand still routes, no link above 100 %,
+key nodes keep two disjoint paths). Prints a table of link directions (load,
 utilisation, headroom, worst utilisation after a failure and the failure that
 causes it), the rule verdicts with evidence, and which links to upgrade to
 which standard rate. ``-o FILE.png`` draws the plan with links coloured by
@@ -26,19 +26,22 @@ from pathlib import Path
 
 import click
 
-from policies import kinds as _kinds  # noqa: F401  (registers every rule kind)
 from policies.capacity import assignment_of, direction_label, sweep_of
-from policies.capacity_report import build_report, draw_utilisation, render_text, rounded
-from policies.model import PolicyRule
-from policies.registry import Context, RULE_KINDS
+from policies.capacity_report import (
+    build_report,
+    draw_utilisation,
+    render_text,
+    rounded,
+)
+from policies.engine import check_network
+from policies.loader import configured, load_pack
+from policies.registry import Context
 from simulator.queueing import ENGINES, simulate_link
 from simulator.sweep import SweepResult
 from topology.units import parse_delay
 
 from ..output import dumps_json, emit, write_atomic
 from .common import load, plan_argument, refuse_outputs
-
-RULE_IDS = {"capacity": "CAP-UTIL", "latency": "CAP-DELAY", "redundancy": "CAP-N1"}
 
 
 def _delay(ctx: click.Context, param: click.Parameter, value: str) -> float:
@@ -87,21 +90,15 @@ def capacity(plan: Path | None, failures: str, pairs: tuple[str, ...], phase: st
         raise click.BadParameter("--pairs chooses the N-2 set; give --failures n-2 with it", param_hint="--pairs")
     net = load(plan, phase)
     refuse_outputs(net.sources, picture)
-    context = Context()
-    context.cache["sweep.scheduler"] = scheduler
-    rules = [
-        PolicyRule(RULE_IDS["capacity"], "capacity", "high", {"warn": warn, "fail": fail_at},
-                   "GB/T 22239-2019 8.1.2.1 b) [V]; plan at 50 %, act at 70 % [S]"),
-        PolicyRule(RULE_IDS["latency"], "latency", "high", {"max_delay": max_delay * 1000, "kinds": ["video"]},
-                   "ITU-T G.114 [S]"),
-    ]
-    sweep: SweepResult | None = None
+    context = Context(scheduler=scheduler)
+    settings: dict[str, dict] = {"CAP-UTIL": {"warn": warn, "fail": fail_at},
+                                 "CAP-DELAY": {"max_delay": max_delay * 1000}}
     if failures != "none":
-        rules.append(PolicyRule(RULE_IDS["redundancy"], "redundancy", "high",
-                                {"failures": failures, "pairs": list(pairs), "survive": "all" if strict else "reachable"},
-                                "GB/T 22239-2019 8.1.2.1 e) [V]; N-1 [S]"))
+        settings["CAP-N1"] = {"failures": failures, "pairs": list(pairs), "survive": "all" if strict else "reachable"}
+    pack = configured(load_pack("capacity"), settings, drop=[] if failures != "none" else ["CAP-N1"])
     a = assignment_of(net)
-    results = [RULE_KINDS[r.kind](net, r, context) for r in rules]
+    results = check_network(net, pack.rules, context=context)
+    sweep: SweepResult | None = None
     if failures != "none":
         sweep = sweep_of(net, context, failures, tuple(pairs), True, True, 1.0)
     queue_report = None

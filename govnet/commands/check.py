@@ -2,6 +2,8 @@
 
 The packs the law requires of the plan are checked whatever ``policies:``
 or ``--policy`` names (a classified plan always passes ``classified``).
+``--lang zh`` writes the text report's own words (statuses, headings, the
+summary, rule descriptions and fix hints) in Chinese.
 
 Exit status: 0 when no rule at or above ``--fail-on`` fails (a waived failure
 does not count), 1 when one does, 2 on input errors (a bad plan, policy file,
@@ -15,10 +17,10 @@ from pathlib import Path
 import click
 
 from policies.engine import blocking, check_plan
-from policies.loader import select_policies
+from policies.i18n import LANGUAGES
+from policies.loader import policies_to_check
 from policies.model import SEVERITIES
 from policies.report import render
-from topology import GovnetError
 
 from .. import __version__
 from ..output import emit
@@ -37,19 +39,18 @@ from .common import inputs_of, load, make_folder, plan_argument, refuse_outputs
               help="exit 1 when a rule of this severity or above fails")
 @click.option("--pcap-dir", default=None, type=click.Path(file_okay=False),
               help="write the evidence packets of failing rules as pcap files into this folder")
+@click.option("--lang", type=click.Choice(list(LANGUAGES)), default="en", show_default=True,
+              help="language of the text report: zh (中文) or en")
 def check(plan: Path | None, policy_names: tuple[str, ...], phase: str | None, fmt: str, output: str | None,
-          fail_on: str, pcap_dir: str | None) -> None:
+          fail_on: str, pcap_dir: str | None, lang: str) -> None:
     """Check a plan against its policies: a verdict per rule, with evidence."""
     net = load(plan)
-    if not policy_names and not net.policies:
-        raise GovnetError(f"{net.file}: the plan names no policies; add 'policies: [egov-baseline]' to it "
-                          "or pass --policy PACK")
-    policies = select_policies(net, list(policy_names) if policy_names else None)
+    policies = policies_to_check(net, policy_names)
     inputs = inputs_of(net, policies.policies)
     refuse_outputs(inputs, output)
     if pcap_dir is not None:
         make_folder(pcap_dir)
     runs = check_plan(net, policies, phase, pcap_dir)
-    emit(render(runs, fmt, fail_on, __version__), output, inputs)
+    emit(render(runs, fmt, fail_on, __version__, lang), output, inputs)
     if any(blocking(run.results, fail_on) for run in runs):
         click.get_current_context().exit(1)

@@ -51,6 +51,19 @@ def show(plan: Path | None, fmt: str, phase: str | None, output: str | None) -> 
 
 
 @click.command()
-def schema() -> None:
-    """The JSON Schema of the plan format (for editor completion)."""
-    click.echo(json.dumps(plan_json_schema(), ensure_ascii=False, indent=2, sort_keys=True))
+@click.option("--part", is_flag=True, help="the schema of an included part (no section required, no name)")
+@click.option("--reference", is_flag=True, help="the format reference (docs/format.md) instead of a schema")
+@click.option("-o", "--output", default=None, help="write to this file instead of stdout")
+def schema(part: bool, reference: bool, output: str | None) -> None:
+    """The JSON Schema of the plan format (for editor completion), of a part, or the format reference."""
+    if part and reference:
+        raise click.UsageError("give --part or --reference, not both")
+    if reference:
+        from topology.reference import render_reference
+
+        emit(render_reference(), output)
+        return
+    from topology.part_schema import part_json_schema
+
+    emit(json.dumps(part_json_schema() if part else plan_json_schema(), ensure_ascii=False, indent=2,
+                    sort_keys=True) + "\n", output)

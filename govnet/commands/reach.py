@@ -29,7 +29,7 @@ def reach(plan: Path | None, src: str, dst: str, phase: str | None, fmt: str, tr
     """Which packets can get from SELECTOR to SELECTOR at all (header-space classes)."""
     from simulator.reach import reach as run_reach
     from simulator.reach import reach_text
-    from simulator.selectors import select_nodes
+    from topology.selectors import select_nodes
 
     net = load(plan, phase)
     refuse_outputs(net.sources, output)

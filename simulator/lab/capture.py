@@ -34,7 +34,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Self
 
-from ..headerspace import ICMP, TCP, UDP, ip_text
+from topology.vocabulary import ICMP, TCP, UDP
+
+from ..headerspace import ip_text
 from ..packets import Header
 from .firewall import PROBE_MARK
 from .netns import inside

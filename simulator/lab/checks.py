@@ -28,16 +28,15 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import random
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from topology.model import Network
+from topology.vocabulary import PROTO_NUMBERS
 
 from ..forwarding import Forwarder
-from ..headerspace import PROTO_NUMBERS
 from ..packets import Header
 
 KINDS = ("flow", "reply", "reach", "evidence", "pairs", "random")

@@ -51,9 +51,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from topology.vocabulary import ICMP, TCP, UDP
+
 from ..acl import CompiledAcl
 from ..forwarding import Forwarder
-from ..headerspace import ICMP, TCP, UDP, ip_text
+from ..headerspace import ip_text
 from ..tunnels import TunnelEnd
 
 PERMITTED = 0x1

@@ -1,6 +1,6 @@
 """The part of a plan a lab builds: the plan, cut to a phase and to the selected nodes.
 
-``--select`` names nodes with the simulator's selectors (a county is
+``--select`` names nodes with govnet's node selectors (:mod:`topology.selectors`) (a county is
 ``site:双柏县``, a boundary ``name:*防火墙,...``); the lab's network keeps those
 nodes, the links between them and the tunnels and flows whose ends are both
 kept, exactly as :meth:`topology.model.Network.at_phase` cuts a phase. Both
@@ -18,8 +18,7 @@ from pathlib import Path
 from topology import Network, load_plan
 from topology.errors import SelectorError
 from topology.model import freeze
-
-from ..selectors import select_nodes
+from topology.selectors import select_nodes
 
 
 def select_network(net: Network, selectors: Sequence[str]) -> Network:
@@ -41,13 +40,11 @@ def select_network(net: Network, selectors: Sequence[str]) -> Network:
         else:
             nodes[name] = replace(node, interfaces=freeze(
                 {k: i for k, i in node.interfaces.items() if i.link is None or i.link in links}))
-    return replace(
-        net,
+    return net.derive(
         nodes=freeze(nodes),
         links=freeze(links),
         tunnels=freeze({k: t for k, t in net.tunnels.items() if t.a in keep and t.b in keep}),
         flows=tuple(f for f in net.flows if f.src in keep and f.dst in keep),
-        _cache={},
     )
 
 

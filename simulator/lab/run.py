@@ -23,9 +23,9 @@ from pathlib import Path
 from typing import Any
 
 from topology.model import Network, untrusted_links
+from topology.vocabulary import ICMP, TCP, UDP
 
 from ..forwarding import Forwarder, build_forwarding
-from ..headerspace import ICMP, TCP, UDP
 from ..nat import Sessions
 from ..packets import PAYLOAD, Header, plain_scapy
 from .capture import Capture, KernelHop, Observer, kernel_path
@@ -150,7 +150,7 @@ class _Runner:
         steps = simulate_along(self.fw, src, header, kernel, sessions)
         difference = compare(self.net, steps, kernel)
         v = Verdict(kind, label, src, header, kernel, steps, difference)
-        v.clear_untrusted = [h.link for h in kernel if h.link in self.untrusted and PAYLOAD in h.data]  # type: ignore[misc]
+        v.clear_untrusted = [h.link for h in kernel if h.link in self.untrusted and PAYLOAD in h.data]
         return v
 
     def run(self, checks: list[Check]) -> list[Verdict]:

@@ -74,7 +74,7 @@ def test_no_command_writes_over_one_of_its_inputs(chuxiong, args):
     before = digest(chuxiong)
     filled = [a.format(plan=chuxiong / "plan.yaml", part=chuxiong / "parts" / "acls.yaml", svg=svg, png=png,
                        policy=policy) for a in args]
-    code, out, err = govnet(*filled)
+    code, _out, err = govnet(*filled)
     assert code == 2, err
     assert "is read by this command" in err and "Traceback" not in err
     assert digest(chuxiong) == before
@@ -262,7 +262,7 @@ def test_fuzz_mutated_shipped_plans_give_an_answer_never_a_crash(scenario_copies
     previous = signal.signal(signal.SIGALRM, hang)
     signal.alarm(60)
     try:
-        code, out, err = govnet("validate", folder / "plan.yaml")
+        code, _out, err = govnet("validate", folder / "plan.yaml")
     except _Hang:
         pytest.fail(f"validate did not answer within a minute ({op} at {candidates[pick % len(candidates)]})")
     finally:

@@ -33,7 +33,7 @@ RULE_KINDS = CHUXIONG_FAULT_KINDS | {"classification"}
 EXPECTED_SCENARIOS = {"chuxiong", "weihai", "changchun", "xiushan", "civil-affairs", "yunnan"}
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def net_of(path: Path):
     return load_plan(path)
 
@@ -468,8 +468,8 @@ def diff(base, variant):
     return {
         "nodes+": set(variant.nodes) - set(base.nodes),
         "nodes-": set(base.nodes) - set(variant.nodes),
-        "links+": {k for k in var_links.keys() - base_links.keys()},
-        "links-": {k for k in base_links.keys() - var_links.keys()},
+        "links+": set(var_links.keys() - base_links.keys()),
+        "links-": set(base_links.keys() - var_links.keys()),
         "links~": changed_links,
         "acls~": {name for name in set(base.acls) | set(variant.acls)
                   if [(r.action, r.src, r.dst, r.proto, r.sport, r.dport) for r in base.acls.get(name, _NO_ACL).rules]

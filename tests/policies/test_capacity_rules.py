@@ -10,9 +10,9 @@ from policies.loader import load_policy_file, rules_of
 from policies.model import PolicyRule
 from policies.redundancy import disjoint_paths
 from policies.registry import RULE_KINDS, Context
-from topology import load_plan
 from tests.helpers import write_plan
 from tests.simulator.capacity_plans import CASCADE, HEAD, STAR
+from topology import load_plan
 
 
 def run(net, kind, **params):

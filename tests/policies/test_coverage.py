@@ -158,9 +158,8 @@ def brute_force(nodes, edges) -> set[tuple[str, str]]:
             gaps.add((name, "core"))
         if any_doc:
             own = nearest(site, docs)
-            if own is None or not any(reaches(name, c) for c in own[1]):
-                gaps.add((name, "document_exchange"))
-            elif (up := nearest(own[0], docs, skip=True)) and not any(reaches(name, c) for c in up[1]):
+            up = nearest(own[0], docs, skip=True) if own is not None else None
+            if own is None or not any(reaches(name, c) for c in own[1]) or (up and not any(reaches(name, c) for c in up[1])):
                 gaps.add((name, "document_exchange"))
     return gaps
 

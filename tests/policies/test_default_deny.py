@@ -8,7 +8,7 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policies.default_deny import acl_findings
+from simulator.acl import dead_rules
 from topology.model import Acl, Rule
 
 from .common import evaluate, load, plan
@@ -168,7 +168,7 @@ def brute_force_dead(acl: Acl) -> set[int]:
 @settings(max_examples=60)
 @given(acls())
 def test_oracle_dead_rules(acl):
-    assert {index for index, _, _ in acl_findings(acl)} == brute_force_dead(acl)
+    assert {index for index, _, _ in dead_rules(acl)} == brute_force_dead(acl)
 
 
 def test_a_rule_naming_a_node_with_several_addresses_is_judged_once_as_written(tmp_path):

@@ -7,7 +7,13 @@ import textwrap
 import pytest
 
 from policies.errors import PolicyError
-from policies.loader import load_pack, load_policy_file, pack_names, plan_policies, resolve_policies
+from policies.loader import (
+    load_pack,
+    load_policy_file,
+    pack_names,
+    plan_policies,
+    resolve_policies,
+)
 from policies.registry import RULE_KINDS
 
 from .common import load, plan

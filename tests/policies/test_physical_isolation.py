@@ -227,7 +227,7 @@ def test_oracle_every_pair(tmp_path_factory, spec):
     net = load_plan(write_plan(tmp_path_factory.mktemp("pi"), plan_text(doms, gateways, edges)))
     one_way = [{"from": a, "to": b} for a, b in accepted]
     result = evaluate(net, "physical_isolation", {"domains": DOMAINS, "one_way": one_way})
-    present = {d for d in doms}
+    present = set(doms)
     got = {frozenset((e.data["from_domain"], e.data["to_domain"])) for e in result.evidence}
     expected = {p for p in brute_force(doms, gateways, edges, accepted) if p <= present}
     assert got == expected

@@ -10,14 +10,14 @@ from policies.engine import check_plan
 from policies.errors import PolicyError
 from policies.loader import load_policy_file, resolve_policies
 from policies.registry import RULE_PARAMS
-from policies.selectors import (
+from topology.model import Domain
+from topology.selectors import (
     domain_matches,
     is_public,
     select_domains,
     selector_problem,
     selector_values,
 )
-from topology.model import Domain
 
 from .common import load, plan
 
@@ -167,6 +167,7 @@ EXPECTED_SELECTORS = {  # the domain selectors of each kind's parameters, with n
     "latency": ({}, []),
     "redundancy": ({}, []),
     "delivery": ({}, []),
+    "approval": ({}, [("fail_into", 0), ("fail_into", 1)]),
 }
 
 

@@ -3,22 +3,26 @@
 from __future__ import annotations
 
 import itertools
-from pathlib import Path
 
 import networkx as nx
 import pytest
 
-from simulator.failures import Cuts, Failure, FailureAnalysis, FailureError, failure_cases, without
+from simulator.failures import (
+    Cuts,
+    Failure,
+    FailureAnalysis,
+    FailureError,
+    failure_cases,
+    without,
+)
 from simulator.routing import RoutingState
 from simulator.sweep import run_sweep
 from simulator.traffic import demands
+from tests.helpers import SCENARIOS, shared_data, write_plan
 from topology import load_plan
-from tests.helpers import SCENARIOS, write_plan
 
 from .brute_force import brute_loads
 from .capacity_plans import province_plan, random_plan
-
-ZOO = Path(__file__).resolve().parents[3] / "shared" / "data" / "topologyzoo"
 
 
 def check_case(net, fa, failure):
@@ -147,13 +151,12 @@ def test_chuxiong_with_its_tunnel_agrees_with_recomputation():
         assert [i for i, _ in r.lost] == [i for i, _ in s.lost], r.failure.label
 
 
-@pytest.mark.skipif(not ZOO.is_dir(), reason="Topology Zoo data not found at ../shared/data/topologyzoo")
 @pytest.mark.parametrize("name", ["Geant2009"])
 def test_topology_zoo_sweep_matches_brute_force(tmp_path, name):
     """A real network with its link speeds, traffic from every node to eight of them, through the N-1 sweep."""
     from topology.importers import dump_plan, import_file
 
-    plan = import_file(ZOO / f"{name}.graphml")
+    plan = import_file(shared_data("topologyzoo", f"{name}.graphml"))
     nodes = list(plan["nodes"])
     plan["services"] = {"demand": {"kind": "data", "rate": "20M", "packet_size": 1200}}
     plan["traffic"] = [{"service": "demand", "from": {"role": "router"}, "to": n} for n in nodes[::4]]

@@ -10,7 +10,15 @@ from hypothesis import strategies as st
 
 from simulator.acl import compile_acl, rule_box
 from simulator.headerspace import (
-    FULL, HeaderSpace, IntervalSet, box, box_subtract, int_ip, map_box, prefix_interval, universe,
+    FULL,
+    HeaderSpace,
+    IntervalSet,
+    box,
+    box_subtract,
+    int_ip,
+    map_box,
+    prefix_interval,
+    universe,
 )
 from topology.model import Acl, Rule
 
@@ -74,15 +82,15 @@ ADDRESSES = ["10.0.0.0/30", "10.0.0.1/32", "10.0.0.2/31", "0.0.0.0/0", "10.0.0.3
 def rules(draw):
     proto = draw(st.sampled_from(["ip", "tcp", "udp", "icmp"]))
     ports = st.tuples(st.integers(0, 5), st.integers(0, 5)).map(lambda p: (min(p), max(p)))
-    return dict(
-        action=draw(st.sampled_from(["permit", "deny"])),
-        src=ipaddress.IPv4Network(draw(st.sampled_from(ADDRESSES))),
-        dst=ipaddress.IPv4Network(draw(st.sampled_from(ADDRESSES))),
-        proto=proto,
-        sport=draw(st.none() | ports) if proto in ("tcp", "udp") else None,
-        dport=draw(st.none() | ports) if proto in ("tcp", "udp") else None,
-        icmp_type=draw(st.none() | st.integers(0, 5)) if proto == "icmp" else None,
-    )
+    return {
+        "action": draw(st.sampled_from(["permit", "deny"])),
+        "src": ipaddress.IPv4Network(draw(st.sampled_from(ADDRESSES))),
+        "dst": ipaddress.IPv4Network(draw(st.sampled_from(ADDRESSES))),
+        "proto": proto,
+        "sport": draw(st.none() | ports) if proto in ("tcp", "udp") else None,
+        "dport": draw(st.none() | ports) if proto in ("tcp", "udp") else None,
+        "icmp_type": draw(st.none() | st.integers(0, 5)) if proto == "icmp" else None,
+    }
 
 
 def first_match_by_hand(rule_list, packet):
@@ -112,11 +120,11 @@ def test_acl_partition_agrees_with_first_match_everywhere(specs):
     space = universe(src=IntervalSet.span(base, base + 4), dst=IntervalSet.span(base, base + 4))
     parts = acl.partition(space)
     covered = HeaderSpace()
-    for index, permit, part in parts:
+    for _index, _permit, part in parts:
         covered = covered.union_disjoint(part)
     assert covered.size() == space.size()  # the parts tile the space
     for src, dst, proto in itertools.product(range(base, base + 5), range(base, base + 5), (6, 17, 1)):
-        for sport, dport in itertools.product(range(0, 7) if proto != 1 else (0,), range(0, 7)):
+        for sport, dport in itertools.product(range(7) if proto != 1 else (0,), range(7)):
             packet = (src, dst, proto, sport, dport)
             expected = first_match_by_hand(rule_list, packet)
             assert acl.first_match(*packet) == expected

@@ -10,8 +10,8 @@ from hypothesis import strategies as st
 
 from simulator.load import assign, tunnel_overhead
 from simulator.traffic import demands
-from topology import load_plan
 from tests.helpers import write_plan
+from topology import load_plan
 
 from .brute_force import brute_loads
 from .capacity_plans import CHAIN_ECMP, STAR, TUNNEL, province_plan, random_plan

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from simulator.forwarding import build_forwarding
 from simulator.load import assign, demand_header
 from simulator.reach import reach
-from simulator.traffic import demands
 from simulator.trace import trace
+from simulator.traffic import demands
 from tests.helpers import SCENARIOS, write_plan
 from topology import load_plan
 
@@ -44,8 +44,8 @@ def edge_shares(path) -> dict[tuple[str, int], float]:
 @given(spec=networks(), port=st.integers(1, 9))
 def test_loads_equal_the_oracle_with_acls(tmp_path, spec, port):
     n, edges, hosts, kinds, acls, _, _ = spec
-    traffic = ("services:\n  s: {kind: data, rate: 1M, protocol: tcp, port: %d}\n"
-               "traffic:\n  - {service: s, from: h0, to: h1}\n" % port)
+    traffic = (f"services:\n  s: {{kind: data, rate: 1M, protocol: tcp, port: {port}}}\n"
+               "traffic:\n  - {service: s, from: h0, to: h1}\n")
     bare = load_plan(write_plan(tmp_path, plan_text(n, edges, hosts, kinds, acls, []) + traffic))
     addresses = sorted(str(a.ip) for node in bare.nodes.values() for a in node.addresses)
     net = load_plan(write_plan(tmp_path, plan_text(n, edges, hosts, kinds, acls, addresses) + traffic))
@@ -138,7 +138,7 @@ def test_every_demand_of_a_planted_fault_loads_exactly_its_traces(fault):
 def test_generated_demands_load_exactly_their_traces(tmp_path, spec, port):
     n, edges, hosts, kinds, acls, _, _ = spec
     flows = "".join(f"  - {{service: s, from: h{i}, to: h{j}}}\n" for i in range(len(hosts)) for j in range(len(hosts)) if i != j)
-    traffic = "services:\n  s: {kind: data, rate: 1M, protocol: tcp, port: %d}\ntraffic:\n%s" % (port, flows)
+    traffic = f"services:\n  s: {{kind: data, rate: 1M, protocol: tcp, port: {port}}}\ntraffic:\n{flows}"
     bare = load_plan(write_plan(tmp_path, plan_text(n, edges, hosts, kinds, acls, []) + traffic))
     addresses = sorted(str(a.ip) for node in bare.nodes.values() for a in node.addresses)
     net = load_plan(write_plan(tmp_path, plan_text(n, edges, hosts, kinds, acls, addresses) + traffic))

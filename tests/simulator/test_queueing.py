@@ -8,10 +8,18 @@ import numpy as np
 import pytest
 
 from simulator.load import assign
-from simulator.queueing import (QueueError, Source, _fast, busiest_direction, link_sources, simulate_link,
-                                simulate_queue, source_arrivals)
-from topology import load_plan
+from simulator.queueing import (
+    QueueError,
+    Source,
+    _fast,
+    busiest_direction,
+    link_sources,
+    simulate_link,
+    simulate_queue,
+    source_arrivals,
+)
 from tests.helpers import write_plan
+from topology import load_plan
 
 from .capacity_plans import CHAIN_ECMP, STAR
 

@@ -7,8 +7,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from simulator.routing import build_routing
-from topology import load_plan
 from tests.helpers import write_plan
+from topology import load_plan
 
 HEAD = """\
 name: gen

@@ -1,17 +1,24 @@
-"""Sweeps give the identical answer serially, on local processes and on a real Dask cluster."""
+"""Sweeps give the identical answer serially, on local processes and on a real Dask cluster.
+
+Dask and tqdm are the extra ``govnet[sweep]``, which the ``test`` extra pulls
+in: they are imported here outright (a missing one is a failure, not a skip),
+and their absence is simulated to check what a user without the extra sees.
+"""
 
 from __future__ import annotations
 
+import io
+import sys
+
+import distributed
 import pytest
 
 from simulator.failures import FailureAnalysis
 from simulator.sweep import SweepError, restore, run_sweep, snapshot
-from topology import load_plan
 from tests.helpers import write_plan
+from topology import load_plan
 
 from .capacity_plans import province_plan
-
-distributed = pytest.importorskip("distributed")
 
 
 @pytest.fixture(scope="module")
@@ -51,3 +58,26 @@ def test_a_progress_bar_only_when_asked_or_on_a_terminal(net, capsys):
     assert "failures" in capsys.readouterr().err
     run_sweep(net, "n-1", jobs=1)  # stderr is not a terminal under pytest
     assert capsys.readouterr().err == ""
+
+
+class _Terminal(io.StringIO):
+    """A stderr that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_scheduler_without_the_sweep_extra_says_what_to_install(net, monkeypatch):
+    monkeypatch.setitem(sys.modules, "distributed", None)  # as if govnet[sweep] were not installed
+    with pytest.raises(SweepError, match=r"Dask scheduler .*pip install 'govnet\[sweep\]'"):
+        run_sweep(net, "n-1", scheduler="tcp://127.0.0.1:9")
+
+
+def test_without_tqdm_an_asked_bar_is_an_error_and_the_terminal_bar_is_left_out(net, monkeypatch):
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    with pytest.raises(SweepError, match=r"progress bar .*govnet\[sweep\]"):
+        run_sweep(net, "n-1", jobs=1, progress=True)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    assert run_sweep(net, "n-1", jobs=1) == run_sweep(net, "n-1", jobs=1, progress=False)
+    assert terminal.getvalue() == ""

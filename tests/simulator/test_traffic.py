@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import pytest
 
-from simulator.traffic import CASCADE_FACTOR, DEFAULT_VIDEO_RATE, TrafficError, demands, subtree_rates
-from topology import load_plan
+from simulator.traffic import (
+    CASCADE_FACTOR,
+    DEFAULT_VIDEO_RATE,
+    TrafficError,
+    demands,
+    subtree_rates,
+)
 from tests.helpers import write_plan
+from topology import load_plan
 
 from .capacity_plans import CASCADE, HEAD
 
@@ -34,7 +40,8 @@ def test_cascade_rates_by_hand(tmp_path):
 
 
 def test_default_video_rate_is_720p(tmp_path):
-    plan = HEAD.format(name="v") + "nodes:\n  a: {role: mcu}\n  b: {role: mcu, mcu_parent: a}\n  r: {role: router}\nlinks: [a -- r, b -- r]\n"
+    plan = (HEAD.format(name="v") + "nodes:\n  a: {role: mcu}\n  b: {role: mcu, mcu_parent: a}\n  r: {role: router}\n"
+            "links: [a -- r, b -- r]\n")
     net = load_plan(write_plan(tmp_path, plan))
     ds = by_pair(demands(net))
     assert DEFAULT_VIDEO_RATE == 2 * M

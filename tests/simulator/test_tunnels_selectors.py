@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 from scapy.layers.inet import IP, TCP, UDP
-from scapy.layers.ipsec import ESP
+from scapy.layers.ipsec import ESP, IPSecIntegrityError
 from scapy.layers.l2 import GRE
 from scapy.utils import rdpcap
 
 from simulator.headerspace import int_ip
 from simulator.pcap import pcap_bytes, write_pcap
-from simulator.selectors import select_nodes
 from simulator.trace import trace
 from simulator.tunnels import decapsulate, encapsulate
 from tests.helpers import write_plan
@@ -19,6 +18,7 @@ from tests.topology.small_plans import SMALL
 from topology import load_plan
 from topology.errors import SelectorError
 from topology.model import Tunnel
+from topology.selectors import select_nodes
 
 INNER = IP(src="10.1.0.5", dst="10.2.0.9", ttl=63) / TCP(sport=40000, dport=443, flags="S") / b"confidential"
 
@@ -36,7 +36,7 @@ def test_esp_round_trip_hides_the_inner_packet(cipher):
     assert b"confidential" not in wire and bytes(INNER)[12:20] not in wire[20:]  # inner addresses unreadable
     assert bytes(decapsulate(t, outer)) == bytes(INNER)
     assert bytes(encapsulate(t, INNER, int_ip("192.0.2.1"), int_ip("192.0.2.2"))) == wire  # deterministic
-    with pytest.raises(Exception):  # another tunnel's keys do not open it
+    with pytest.raises(IPSecIntegrityError):  # another tunnel's keys do not open it
         decapsulate(tunnel(cipher=cipher, name="other"), outer)
 
 

@@ -7,9 +7,8 @@ import textwrap
 
 import pytest
 
-from topology import PlanError, load_plan
-from topology import yaml_source
 from tests.helpers import run_cli, write_plan
+from topology import PlanError, load_plan, yaml_source
 
 HEAD = """\
 name: bad

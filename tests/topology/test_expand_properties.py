@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from topology import hierarchy_tree, load_plan, physical_graph
 from tests.helpers import write_plan
+from topology import hierarchy_tree, load_plan, physical_graph
 
 HEAD = """\
 name: gen

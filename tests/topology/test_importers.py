@@ -1,14 +1,15 @@
 """``govnet import``: Topology Zoo GraphML and SNDlib native files become valid plans.
 
 Every file of the shared real-network data (``../shared/data`` beside the
-repository, or ``$GOVNET_SHARED_DATA``) is imported, written, loaded with
-:func:`load_plan` and compared with the source: node and link counts, link
-bandwidths, demands. Small inline files pin down names, defaults and errors.
+repository, or ``$GOVNET_SHARED_DATA``; see :func:`tests.helpers.shared_data`)
+is imported, written, loaded with :func:`load_plan` and compared with the
+source: node and link counts, link bandwidths, demands. On every Topology Zoo
+file the GraphML reader reads the same graph as networkx (nodes, attributes,
+edges in file order). Small inline files pin down names, defaults and errors.
 """
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 from collections import Counter
@@ -19,33 +20,21 @@ import pytest
 from click.testing import CliRunner
 
 from govnet.cli import cli
+from tests.helpers import shared_data, shared_files
 from topology import PlanError, load_plan
-from topology.importers import ImporterError, detect_format, dump_plan, import_bytes, import_file
+from topology.importers import (
+    ImporterError,
+    detect_format,
+    dump_plan,
+    import_bytes,
+    import_file,
+)
 from topology.importers.builder import bandwidth_text
+from topology.importers.graphml import read_graphml
 from topology.importers.naming import clean_name, unique_names
 from topology.units import parse_bandwidth
 
 DEFAULT_BPS = 1e9
-
-
-def _shared_data() -> Path | None:
-    candidates = [Path(__file__).resolve().parents[2].parent / "shared" / "data"]
-    if os.environ.get("GOVNET_SHARED_DATA"):
-        candidates.append(Path(os.environ["GOVNET_SHARED_DATA"]))
-    return next((c for c in candidates if c.is_dir()), None)
-
-
-DATA = _shared_data()
-NO_DATA = "shared real-network data not found (../shared/data beside the repository, or set GOVNET_SHARED_DATA)"
-
-
-def _files(folder: str, pattern: str) -> list:
-    if DATA is None:
-        return [pytest.param(None, marks=pytest.mark.skip(reason=NO_DATA), id=folder)]
-    files = sorted((DATA / folder).glob(pattern))
-    if not files:
-        return [pytest.param(None, marks=pytest.mark.skip(reason=f"no {pattern} files in {DATA / folder}"), id=folder)]
-    return [pytest.param(f, id=f.name) for f in files]
 
 
 def _load(plan: dict, tmp_path: Path, name: str = "plan.yaml"):
@@ -55,7 +44,7 @@ def _load(plan: dict, tmp_path: Path, name: str = "plan.yaml"):
 
 
 def _degrees(net) -> list[int]:
-    counts = Counter()
+    counts: Counter[str] = Counter()
     for link in net.links.values():
         counts[link.a] += 1
         counts[link.b] += 1
@@ -64,9 +53,11 @@ def _degrees(net) -> list[int]:
 
 # -- every shared file ---------------------------------------------------------------
 
-@pytest.mark.parametrize("path", _files("topologyzoo", "*.graphml"))
-def test_every_topology_zoo_file_imports_to_a_valid_plan(path: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("shared_file", shared_files("topologyzoo", "*.graphml"), indirect=True)
+def test_every_topology_zoo_file_imports_to_a_valid_plan(shared_file: Path, tmp_path: Path) -> None:
+    path = shared_file
     graph = nx.read_graphml(path)  # an independent reader gives the expected counts
+    _same_graph_as_networkx(path, graph)
     edges = [(u, v, d) for u, v, d in graph.edges(data=True) if u != v]
     net = _load(import_file(path), tmp_path)
     assert len(net.nodes) == graph.number_of_nodes()
@@ -78,11 +69,20 @@ def test_every_topology_zoo_file_imports_to_a_valid_plan(path: Path, tmp_path: P
     assert _degrees(net) == sorted(d for _, d in simple.degree())
 
 
+def _same_graph_as_networkx(path: Path, graph: nx.Graph) -> None:
+    """The hand-written reader (kept for positions in errors) reads what networkx reads, edges in file order."""
+    mine = read_graphml(path.read_bytes(), path.name)
+    assert [(n.id, n.data) for n in mine.nodes] == list(graph.nodes(data=True))
+    assert [(e.source, e.target, e.data) for e in mine.edges] == list(graph.edges(data=True))
+    assert mine.data == {k: v for k, v in graph.graph.items() if k not in ("node_default", "edge_default")}
+    assert mine.directed == graph.is_directed()
+
+
 def _section_entries(text: str, section: str) -> list[list[str]]:
     """Entries of an SNDlib section, one per line, split into words (independent of the importer)."""
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if re.match(rf"\s*{section}\s*\(", line))
-    out = []
+    out: list[list[str]] = []
     for line in lines[start + 1:]:
         if line.strip() == ")":
             return out
@@ -91,8 +91,9 @@ def _section_entries(text: str, section: str) -> list[list[str]]:
     raise AssertionError(f"section {section} not closed")
 
 
-@pytest.mark.parametrize("path", _files("sndlib", "*.txt"))
-def test_every_sndlib_file_imports_to_a_valid_plan(path: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("shared_file", shared_files("sndlib", "*.txt"), indirect=True)
+def test_every_sndlib_file_imports_to_a_valid_plan(shared_file: Path, tmp_path: Path) -> None:
+    path = shared_file
     text = path.read_text(encoding="utf-8")
     nodes, links, demands = (_section_entries(text, s) for s in ("NODES", "LINKS", "DEMANDS"))
     unit = 1e9 if "GBITPERSEC" in text else 1e6
@@ -108,9 +109,7 @@ def test_every_sndlib_file_imports_to_a_valid_plan(path: Path, tmp_path: Path) -
 
 
 def test_the_abilene_plan_carries_pre_installed_capacity_and_latency(tmp_path: Path) -> None:
-    if DATA is None or not (DATA / "sndlib" / "abilene.txt").is_file():
-        pytest.skip(NO_DATA)
-    net = _load(import_file(DATA / "sndlib" / "abilene.txt"), tmp_path)
+    net = _load(import_file(shared_data("sndlib", "abilene.txt")), tmp_path)
     link = net.links["IPLSng--ATLAng"]
     assert link.bandwidth == 2480e6  # 2480.00 MBITPERSEC pre-installed
     assert 2.5e-3 < link.latency < 3.5e-3  # Indianapolis - Atlanta, ~700 km at 2e8 m/s
@@ -118,9 +117,7 @@ def test_the_abilene_plan_carries_pre_installed_capacity_and_latency(tmp_path: P
 
 
 def test_the_same_file_gives_the_same_bytes_from_any_folder(tmp_path: Path) -> None:
-    if DATA is None:
-        pytest.skip(NO_DATA)
-    for source in (DATA / "topologyzoo" / "Garr201201.graphml", DATA / "sndlib" / "nobel-eu.txt"):
+    for source in (shared_data("topologyzoo", "Garr201201.graphml"), shared_data("sndlib", "nobel-eu.txt")):
         copy = tmp_path / source.name
         shutil.copyfile(source, copy)
         assert dump_plan(import_file(source)) == dump_plan(import_file(copy))
@@ -196,7 +193,7 @@ def test_parallel_edges_are_kept_and_self_loops_dropped(tmp_path: Path) -> None:
 def test_coordinates_give_latency_tags_and_country_sites(tmp_path: Path) -> None:
     body = "\n".join([node("b", "Berlin", 52.52, 13.405, "Germany"), node("p", "Paris", 48.8566, 2.3522, "France"),
                       node("x", "Peer", internal=0), edge("b", "p"), edge("p", "x")])
-    plan, net = zoo(body, tmp_path)
+    _plan, net = zoo(body, tmp_path)
     assert net.links["Berlin--Paris"].latency == pytest.approx(877.5e3 / 2e8, rel=1e-3)
     assert net.links["Paris--Peer"].latency == 1e-3  # no coordinates at Peer: the default
     assert net.nodes["Berlin"].tags == ("lat=52.52", "lon=13.405")
@@ -206,7 +203,7 @@ def test_coordinates_give_latency_tags_and_country_sites(tmp_path: Path) -> None
 
 
 def test_the_name_option_names_the_plan(tmp_path: Path) -> None:
-    plan, net = zoo(node("a", "A"), tmp_path, name="楚雄州骨干网")
+    _plan, net = zoo(node("a", "A"), tmp_path, name="楚雄州骨干网")
     assert net.name == "楚雄州骨干网" and "楚雄州骨干网" in net.sites
 
 

@@ -6,7 +6,7 @@ import math
 import os
 import subprocess
 import sys
-from itertools import combinations
+from itertools import combinations, pairwise
 
 import pytest
 
@@ -112,7 +112,7 @@ def test_every_level_lies_below_its_parent(net):
     tops = layout.bands
     order = ["province", "prefecture", "county", "township"]
     assert [level for level in order if level in tops] == order
-    assert all(tops[a][0] > tops[b][0] for a, b in zip(order, order[1:]))
+    assert all(tops[a][0] > tops[b][0] for a, b in pairwise(order))
 
 
 def test_children_sit_under_their_parent_and_subtrees_do_not_overlap(net):
@@ -125,7 +125,7 @@ def test_children_sit_under_their_parent_and_subtrees_do_not_overlap(net):
         assert min(xs) - 1e-9 <= layout.sites[parent][0] <= max(xs) + 1e-9, parent
         spans = sorted((min(x for x, _ in subtree_nodes(net, layout, k)), max(x for x, _ in subtree_nodes(net, layout, k)),
                         layout.sites[k][1]) for k in kids)
-        for (_, right, y1), (left, _, y2) in zip(spans, spans[1:]):
+        for (_, right, y1), (left, _, y2) in pairwise(spans):
             assert right < left or y1 != y2, f"subtrees under {parent} overlap"
 
 
@@ -175,7 +175,7 @@ def test_a_subset_and_a_phase_are_laid_out_alone(net):
 
 def test_label_room_widens_the_star(net):
     plain = hierarchy_layout(net)
-    roomy = hierarchy_layout(net, label_room={n: 3.0 for n in net.nodes})
+    roomy = hierarchy_layout(net, label_room=dict.fromkeys(net.nodes, 3.0))
     def width(layout):
         xs = [x for n, (x, _) in layout.nodes.items() if net.nodes[n].site == "楚雄州"]
         return max(xs) - min(xs)

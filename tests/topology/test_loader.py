@@ -5,9 +5,9 @@ from __future__ import annotations
 import ipaddress
 import textwrap
 
+from tests.helpers import write_plan
 from topology import domain_graph, hierarchy_tree, load_plan, physical_graph
 
-from tests.helpers import write_plan
 from .small_plans import SMALL
 
 

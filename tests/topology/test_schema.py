@@ -7,10 +7,10 @@ import json
 import jsonschema
 import pytest
 
-from topology.schema import plan_json_schema
-from topology.yaml_source import parse_yaml_text
 from tests.helpers import run_cli
 from tests.topology.small_plans import SMALL
+from topology.schema import plan_json_schema
+from topology.yaml_source import parse_yaml_text
 
 
 @pytest.fixture(scope="module")

@@ -13,17 +13,29 @@ A file that is neither format raises :class:`ImporterError`; a file of the
 right format with errors raises :class:`~topology.errors.PlanError` whose
 issues point at ``FILE:LINE:COL``.
 
-    >>> plan = import_file("Geant2009.graphml")          # doctest: +SKIP
-    >>> text = dump_plan(plan)                           # doctest: +SKIP
-    >>> text.splitlines()[0]                             # doctest: +SKIP
-    'name: Geant2009'
+    >>> graphml = b'''<?xml version="1.0" encoding="utf-8"?>
+    ... <graphml xmlns="http://graphml.graphdrawing.org/xmlns">
+    ...   <key attr.name="label" attr.type="string" for="node" id="d1"/>
+    ...   <key attr.name="Latitude" attr.type="double" for="node" id="d2"/>
+    ...   <key attr.name="Longitude" attr.type="double" for="node" id="d3"/>
+    ...   <key attr.name="LinkSpeedRaw" attr.type="double" for="edge" id="d4"/>
+    ...   <graph edgedefault="undirected">
+    ...     <node id="0"><data key="d1">Kunming</data><data key="d2">25.04</data><data key="d3">102.71</data></node>
+    ...     <node id="1"><data key="d1">Chuxiong</data><data key="d2">25.03</data><data key="d3">101.54</data></node>
+    ...     <edge source="0" target="1"><data key="d4">10000000000.0</data></edge>
+    ...   </graph>
+    ... </graphml>'''
+    >>> plan = import_bytes(graphml, "yunnan.graphml")      # import_file(path) reads a file the same way
+    >>> dump_plan(plan).splitlines()[0]
+    'name: yunnan'
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import GovnetError
 from .plan_yaml import dump_plan

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from ..units import parse_bandwidth
 from .naming import unique_name

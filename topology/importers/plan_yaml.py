@@ -33,7 +33,7 @@ class _FlowSeq(list):
     """A list written on one line."""
 
 
-class _PlanDumper(_BaseDumper):  # type: ignore[misc, valid-type]
+class _PlanDumper(_BaseDumper):
     """Safe dumper that writes :class:`_FlowMap` and :class:`_FlowSeq` in flow style."""
 
 
@@ -55,8 +55,8 @@ def _styled(value: Any, depth: int = 0) -> Any:
         items = {k: _styled(v, depth + 1) for k, v in value.items()}
         return _FlowMap(items) if depth >= 2 and _short(list(items) + list(items.values())) else items
     if isinstance(value, list):
-        items = [_styled(v, depth + 1) for v in value]
-        return _FlowSeq(items) if depth >= 2 and _short(items) else items
+        entries = [_styled(v, depth + 1) for v in value]
+        return _FlowSeq(entries) if depth >= 2 and _short(entries) else entries
     return value
 
 

@@ -44,9 +44,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
-from typing import Any, Callable
+from typing import Any
 
 from ..errors import IssueCollector, Mark, PlanError, PlanIssue
 from ..units import MAX_BANDWIDTH
@@ -255,7 +256,8 @@ class _Parser:
     def network(self, meta: dict[str, tuple[str, Mark]], name: str | None) -> SndNetwork:
         net = SndNetwork(name, meta, [], [], [], [])
         seen: dict[str, Mark] = {}
-        readers = {"NODES": (self.node, net.nodes), "LINKS": (self.link, net.links), "DEMANDS": (self.demand, net.demands)}
+        readers: dict[str, tuple[Callable[[], Any], list[Any]]] = {
+            "NODES": (self.node, net.nodes), "LINKS": (self.link, net.links), "DEMANDS": (self.demand, net.demands)}
         while self.peek() is not None:
             section = self.word("a section name such as NODES")
             if section.text in seen:

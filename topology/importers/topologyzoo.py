@@ -19,9 +19,24 @@ files. The mapping:
 Every choice a file forces (defaults, renamed PoPs, dropped self-loops) is
 written to the plan's ``assumptions``.
 
-    >>> plan = import_topologyzoo(open("Geant2009.graphml", "rb").read(), "Geant2009.graphml")  # doctest: +SKIP
-    >>> len(plan["nodes"]), plan["links"][0]                                                    # doctest: +SKIP
-    (34, {'a': 'NL', 'b': 'BE', 'bandwidth': '10G', 'latency': '0.867ms'})
+Kunming and Chuxiong are 118 km apart (1.17° of longitude at 25° N), 0.589 ms
+of fibre::
+
+    >>> graphml = b'''<?xml version="1.0" encoding="utf-8"?>
+    ... <graphml xmlns="http://graphml.graphdrawing.org/xmlns">
+    ...   <key attr.name="label" attr.type="string" for="node" id="d1"/>
+    ...   <key attr.name="Latitude" attr.type="double" for="node" id="d2"/>
+    ...   <key attr.name="Longitude" attr.type="double" for="node" id="d3"/>
+    ...   <key attr.name="LinkSpeedRaw" attr.type="double" for="edge" id="d4"/>
+    ...   <graph edgedefault="undirected">
+    ...     <node id="0"><data key="d1">Kunming</data><data key="d2">25.04</data><data key="d3">102.71</data></node>
+    ...     <node id="1"><data key="d1">Chuxiong</data><data key="d2">25.03</data><data key="d3">101.54</data></node>
+    ...     <edge source="0" target="1"><data key="d4">10000000000.0</data></edge>
+    ...   </graph>
+    ... </graphml>'''
+    >>> plan = import_topologyzoo(graphml, "yunnan.graphml")
+    >>> len(plan["nodes"]), plan["links"][0]
+    (2, {'a': 'Kunming', 'b': 'Chuxiong', 'bandwidth': '10G', 'latency': '0.589ms'})
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Message catalogues (gettext PO files), one folder per language: see :mod:`policies.i18n`."""
