@@ -10,7 +10,9 @@ with the directions as evidence) above ``warn`` (default 0.50: plan at 50 %).
 The thresholds are planning figures [S] (POLICY-SOURCES.md), GB/T 22239-2019
 8.1.2.1 b) asks that the bandwidth of every part of the network meets peak
 business. A plan without any peak demand gives the rule nothing to judge: it
-is not applicable.
+is not applicable; so is a plan with a link of unknown capacity
+(``bandwidth: unknown``, what ``govnet import --size none`` leaves): the rule
+names the link and never passes such a plan.
 
 Only delivered traffic is placed (:mod:`simulator.load`); a demand the
 simulator does not deliver (denied, no route, tunnel down ...) cannot be
@@ -37,14 +39,13 @@ from simulator.failures import FailureAnalysis
 from simulator.load import Assignment, Direction, base_assignment
 from simulator.sweep import SweepResult, run_sweep
 from topology.model import Network
-from topology.units import format_bandwidth
+from topology.units import STANDARD_RATES, format_bandwidth
 
-from .evidence import link_subjects, plural
+from .evidence import cap_list, link_subjects, plural
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
 from .registry import Context, params_of, register
 
-STANDARD_RATES = (2e6, 10e6, 34e6, 100e6, 155e6, 622e6, 1e9, 2.5e9, 10e9, 40e9, 100e9, 400e9)
 MAX_EVIDENCE = 25
 TOP_DEMANDS = 5
 
@@ -71,13 +72,30 @@ def _build_analysis(net: Network) -> FailureAnalysis:
 
 
 def sweep_of(net: Network, context: Context, mode: str, pairs: tuple[str, ...] = (), links: bool = True,
-             nodes: bool = True, limit: float = 1.0) -> SweepResult:
-    """A failure sweep, shared by the rules of one run; ``context.scheduler`` picks a Dask cluster."""
+             nodes: bool = True, limit: float = 1.0, groups: bool = False) -> SweepResult:
+    """A failure sweep, shared by the rules of one run; ``context.scheduler`` picks a Dask cluster.
+
+    ``links``, ``nodes``, ``groups``: fail every link, every node, every shared-risk group of the plan.
+    """
     scheduler = context.scheduler
-    key = ("sweep", mode, tuple(pairs), links, nodes, limit)
+    key = ("sweep", mode, tuple(pairs), links, nodes, groups, limit)
     return context.memo(key, lambda: run_sweep(net, mode, list(pairs) or None, scheduler=scheduler, limit=limit,
                                                analysis=None if scheduler else analysis_of(net), links=links,
-                                               nodes=nodes, progress=context.progress))
+                                               nodes=nodes, groups=groups, progress=context.progress))
+
+
+def unsized_links(net: Network) -> list[str]:
+    """The links of ``net`` with no capacity (``bandwidth: unknown``), in plan order."""
+    return [name for name, link in net.links.items() if not link.sized]
+
+
+def unsized_reason(unsized: list[str]) -> str:
+    """Why a capacity rule does not judge a plan with unsized links: it never passes one."""
+    if len(unsized) == 1:
+        return (f"link {unsized[0]} has no capacity (bandwidth: unknown), so utilisation cannot be judged; "
+                "give it a bandwidth")
+    return (f"{len(unsized)} links have no capacity (bandwidth: unknown), so utilisation cannot be judged: "
+            f"{cap_list(unsized)}; give them bandwidths")
 
 
 def standard_rate(needed: float) -> float | None:
@@ -125,6 +143,9 @@ def direction_evidence(a: Assignment, key: Direction, level: str, summary: str, 
 @register("capacity", params=CapacityParams)
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, CapacityParams)
+    unsized = unsized_links(net)
+    if unsized:
+        return RuleResult.not_applicable(rule, unsized_reason(unsized))
     a = assignment_of(net, context)
     if not a.demands:
         return RuleResult.not_applicable(rule, "the plan has no peak demand (no traffic flows, no video cascade)")

@@ -30,6 +30,7 @@ import io
 import math
 from typing import Any
 
+from simulator.failures import Replay
 from simulator.load import Assignment, Direction
 from simulator.sweep import SweepResult
 from topology.model import Network
@@ -58,13 +59,27 @@ def rounded(data: dict) -> dict:
 
 
 def build_report(net: Network, a: Assignment, sweep: SweepResult | None, results: list[RuleResult], mode: str,
-                 warn: float, fail_at: float, queue: dict | None = None) -> dict[str, Any]:
-    """Everything the command prints, as plain data in a fixed order (the JSON output)."""
+                 warn: float, fail_at: float, queue: dict | None = None,
+                 replay: Replay | None = None) -> dict[str, Any]:
+    """Everything the command prints, as plain data in a fixed order (the JSON output).
+
+    Each link direction has its own figures (``directions``); a link's own figures say which direction they
+    are: ``busier_*`` that of the busier direction at peak, ``worst_*`` that of the direction with the highest
+    utilisation after a failure, ``total_load_bps`` both directions together. With ``replay`` (``--under``)
+    ``net`` and ``a`` are the network in that failure, and ``lost`` lists what the failure costs.
+    """
     links = []
     upgrades: list[dict[str, Any]] = []
     for link in net.links.values():
         dirs = {}
-        worst_u, worst_label, worst_load_link = -1.0, None, 0.0
+        worst_u, worst_label, worst_load_link, worst_dir = -1.0, None, 0.0, ""
+        # a link of unknown capacity (bandwidth: unknown) has loads but no utilisation or headroom
+        def util_of(x: float, bw: float = link.bandwidth, sized: bool = link.sized) -> float | None:
+            return _r(x / bw, 6) if sized else None
+
+        def room_of(x: float, bw: float = link.bandwidth, sized: bool = link.sized) -> float | None:
+            return _r(bw - x, 3) if sized else None
+
         for d, (x, y) in ((0, (link.a, link.b)), (1, (link.b, link.a))):
             key: Direction = (link.name, d)
             load = a.load.get(key, 0.0)
@@ -73,24 +88,27 @@ def build_report(net: Network, a: Assignment, sweep: SweepResult | None, results
                 w_load, w_case = sweep.worst[key]
             label = sweep.failures[w_case].label if (sweep is not None and w_case is not None) else None
             dirs[f"{x} -> {y}"] = {
-                "load_bps": _r(load, 3), "utilisation": _r(load / link.bandwidth, 6),
-                "headroom_bps": _r(link.bandwidth - load, 3),
-                "worst_load_bps": _r(w_load, 3), "worst_utilisation": _r(w_load / link.bandwidth, 6),
+                "load_bps": _r(load, 3), "utilisation": util_of(load), "headroom_bps": room_of(load),
+                "worst_load_bps": _r(w_load, 3), "worst_utilisation": util_of(w_load),
                 "worst_failure": label,
             }
             if w_load / link.bandwidth > worst_u:
-                worst_u, worst_label, worst_load_link = w_load / link.bandwidth, label, w_load
-        peak = max(a.load.get((link.name, 0), 0.0), a.load.get((link.name, 1), 0.0))
+                worst_u, worst_label, worst_load_link, worst_dir = w_load / link.bandwidth, label, w_load, f"{x} -> {y}"
+        forward, backward = a.load.get((link.name, 0), 0.0), a.load.get((link.name, 1), 0.0)
+        peak = max(forward, backward)
         links.append({
-            "link": link.name, "a": link.a, "b": link.b, "capacity_bps": link.bandwidth,
-            "load_bps": _r(peak, 3), "utilisation": _r(peak / link.bandwidth, 6),
-            "headroom_bps": _r(link.bandwidth - peak, 3),
-            "worst_utilisation": _r(worst_u, 6), "worst_failure": worst_label, "directions": dirs,
+            "link": link.name, "a": link.a, "b": link.b, "capacity_bps": link.bandwidth if link.sized else None,
+            "busier_direction": f"{link.a} -> {link.b}" if forward >= backward else f"{link.b} -> {link.a}",
+            "busier_load_bps": _r(peak, 3), "busier_utilisation": util_of(peak),
+            "busier_headroom_bps": room_of(peak), "total_load_bps": _r(forward + backward, 3),
+            "worst_direction": worst_dir, "worst_load_bps": _r(worst_load_link, 3),
+            "worst_utilisation": _r(worst_u, 6) if link.sized else None, "worst_failure": worst_label,
+            "directions": dirs,
         })
-        if peak / link.bandwidth > fail_at or worst_u > 1.0:
+        if link.sized and (peak / link.bandwidth > fail_at or worst_u > 1.0):
             needed = max(peak / warn, worst_load_link / fail_at)
             rate = standard_rate(needed)
-            upgrades.append({"link": link.name, "capacity_bps": link.bandwidth, "load_bps": _r(peak, 3),
+            upgrades.append({"link": link.name, "capacity_bps": link.bandwidth, "busier_load_bps": _r(peak, 3),
                              "worst_load_bps": _r(worst_load_link, 3), "needed_bps": _r(needed, 3),
                              "upgrade_to_bps": rate,
                              "reason": "peak above the fail level" if peak / link.bandwidth > fail_at
@@ -111,6 +129,12 @@ def build_report(net: Network, a: Assignment, sweep: SweepResult | None, results
                 demand = a.demands[i]
                 lost.append({"failure": sweep.failures[case].label, "service": demand.service, "src": demand.src,
                              "dst": demand.dst, "share": _r(share, 9)})
+    if replay is not None:
+        position = {i: k for k, i in enumerate(replay.kept)}
+        for i, share in replay.lost:
+            demand = a.demands[position[i]]
+            lost.append({"failure": replay.failure.label, "service": demand.service, "src": demand.src,
+                         "dst": demand.dst, "share": _r(share, 9)})
     return {
         "plan": net.name,
         "file": net.file,
@@ -131,6 +155,20 @@ def build_report(net: Network, a: Assignment, sweep: SweepResult | None, results
                          "drops": [{"node": d.node, "reason": d.reason} for d in a.paths[i].drops]}
                         for i in a.undelivered()],
         "queue": queue,
+        "under": None if replay is None else _under(replay),
+        "risk_groups": [{"name": g.name, "reason": g.reason, "links": list(g.links), "nodes": list(g.nodes)}
+                        for g in net.risk_groups.values()],
+    }
+
+
+def _under(replay: Replay) -> dict[str, Any]:
+    """What ``--under`` failed: the failure, its group, every link and node gone, and what it costs."""
+    f = replay.failure
+    group = replay.net.risk_groups.get(f.group) if f.group else None
+    return {
+        "failure": f.label, "risk_group": f.group or None, "reason": group.reason if group else None,
+        "failed_links": list(replay.failed_links), "failed_nodes": list(f.nodes),
+        "lost_demands": len(replay.lost), "cut_demands": len(replay.cut), "orphaned_demands": len(replay.orphaned),
     }
 
 
@@ -186,21 +224,41 @@ def render_text(report: dict[str, Any], top: int = 20) -> str:
         methods = ", ".join(f"{v} {k}" for k, v in report["sweep"]["methods"].items())
         head += f"; {report['failures'].upper()}: {report['sweep']['cases']} failures ({methods})"
     lines.append(head)
+    under = report.get("under")
+    if under:
+        what = f"under {under['failure']}" + (f" ({under['reason']})" if under["reason"] else "")
+        down = ", ".join(under["failed_links"][:6]) + (f" and {len(under['failed_links']) - 6} more"
+                                                       if len(under["failed_links"]) > 6 else "")
+        lines.append(f"{what}: {len(under['failed_links'])} links down ({down or 'none'})"
+                     + (f", nodes {', '.join(under['failed_nodes'])}" if under["failed_nodes"] else "")
+                     + f"; {under['lost_demands']} demands lost ({under['cut_demands']} cut off), "
+                       f"{under['orphaned_demands']} gone with a failed node")
     lines.append("")
     rows = []
     for link in report["links"]:
         for label, d in link["directions"].items():
-            rows.append((d["worst_utilisation"] or 0.0, d["utilisation"] or 0.0, label, link["capacity_bps"], d))
-    rows.sort(key=lambda r: (-r[0], -r[1], r[2]))
+            rows.append((d["worst_utilisation"], d["utilisation"], label, link["capacity_bps"], d))
+    rows.sort(key=lambda r: (r[0] is None, -(r[0] or 0.0), -(r[1] or 0.0), -r[4]["load_bps"], r[2]))
     shown = rows if top == 0 else rows[:top]
     width = max([len(r[2]) for r in shown] + [14])
     lines.append(f"{'link direction':<{width}}  {'capacity':>8}  {'peak':>8}  {'util':>5}  {'headroom':>8}  "
                  f"{'worst':>5}  worst after")
     for worst, util, label, cap, d in shown:
+        if cap is None:  # unsized: the load is known, nothing relative to a capacity is
+            lines.append(f"{label:<{width}}  {'unknown':>8}  {_bw(d['load_bps']):>8}  {'-':>5}  {'-':>8}  {'-':>5}  "
+                         f"{d['worst_failure'] or '-'}")
+            continue
         lines.append(f"{label:<{width}}  {_bw(cap):>8}  {_bw(d['load_bps']):>8}  {util:>5.0%}  "
                      f"{_bw(max(0.0, d['headroom_bps'])):>8}  {worst:>5.0%}  {d['worst_failure'] or '-'}")
     if top and len(rows) > top:
         lines.append(f"... {len(rows) - top} more link directions (--top 0 shows all)")
+    if under and report["lost"]:
+        lines.append("")
+        lines.append("lost in this failure (share of the demand no longer delivered):")
+        for x in report["lost"][:40]:
+            lines.append(f"  {x['service']} {x['src']} -> {x['dst']}: {x['share']:.0%}")
+        if report["lost_total"] > 40:
+            lines.append(f"  ... {report['lost_total'] - 40} more (--format json lists them)")
     lines.append("")
     lines.append("rules:")
     for r in report["rules"]:
@@ -218,7 +276,7 @@ def render_text(report: dict[str, Any], top: int = 20) -> str:
         lines.append("upgrade (peak to the warn level, worst case to the fail level):")
         for u in report["upgrades"][:40]:
             to = _bw(u["upgrade_to_bps"]) if u["upgrade_to_bps"] else f"more than {_bw(u['needed_bps'])}"
-            lines.append(f"  {u['link']}: {_bw(u['capacity_bps'])} -> {to} (peak {_bw(u['load_bps'])}, "
+            lines.append(f"  {u['link']}: {_bw(u['capacity_bps'])} -> {to} (peak {_bw(u['busier_load_bps'])}, "
                          f"worst {_bw(u['worst_load_bps'])}, {u['reason']})")
     if report["queue"]:
         q = report["queue"]
@@ -251,8 +309,10 @@ def draw_utilisation(net: Network, report: dict[str, Any], warn: float, fail_at:
 
     from topology.draw import draw_network
 
-    values = {l["link"]: l["worst_utilisation"] or 0.0 for l in report["links"]}
+    values = {l["link"]: l["worst_utilisation"] for l in report["links"] if l["worst_utilisation"] is not None}
     title = f"{net.name}: worst link utilisation" + (" after any single failure" if report["sweep"] else " at peak")
+    if report.get("under"):
+        title = f"{net.name}: link utilisation under {report['under']['failure']}"
     picture = Image.open(io.BytesIO(draw_network(net, "png", link_values=values, value_label="utilisation",
                                                  title=title, label_values=VALUE_LABELS))).convert("RGB")
     width = picture.width
@@ -261,8 +321,8 @@ def draw_utilisation(net: Network, report: dict[str, Any], warn: float, fail_at:
     fig = Figure(figsize=(inches, 3.2), dpi=dpi)
     FigureCanvasAgg(fig)
     ax = fig.add_subplot(1, 1, 1)
-    peak = [l["utilisation"] or 0.0 for l in report["links"]]
-    worst = [l["worst_utilisation"] or 0.0 for l in report["links"]]
+    peak = [l["busier_utilisation"] for l in report["links"] if l["busier_utilisation"] is not None]
+    worst = [l["worst_utilisation"] for l in report["links"] if l["worst_utilisation"] is not None]
     top = max([1.2] + worst)
     bins = [i * 0.05 for i in range(int(top / 0.05) + 2)]
     ax.hist(peak, bins=bins, alpha=0.7, label="peak", color="#2e86c1")
@@ -271,7 +331,8 @@ def draw_utilisation(net: Network, report: dict[str, Any], warn: float, fail_at:
     for x, name, style in ((warn, "warn", ":"), (fail_at, "fail", "--"), (1.0, "100 %", "-")):
         ax.axvline(x, color="#333333", linestyle=style, linewidth=1)
         ax.text(x, ax.get_ylim()[1] * 0.95, f" {name}", fontsize=8, va="top")
-    ax.set_yscale("log")
+    if peak:  # no link of known capacity: an empty histogram, on a linear scale
+        ax.set_yscale("log")
     ax.set_xlabel("utilisation of the busier direction")
     ax.set_ylabel("links")
     ax.legend(loc="upper right", fontsize=8)

@@ -35,7 +35,7 @@ from pydantic import Field
 from topology.model import Network
 from topology.schema import Delay
 
-from .capacity import assignment_of
+from .capacity import assignment_of, unsized_links, unsized_reason
 from .evidence import cap_list, plural
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
@@ -65,6 +65,9 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     delays = flow_delays(net, p.kinds, p.queueing)
     if not delays:
         return RuleResult.not_applicable(rule, f"the plan has no {'/'.join(p.kinds)} flows")
+    unsized = unsized_links(net)
+    if unsized:  # serialisation and queueing delays need each link's capacity
+        return RuleResult.not_applicable(rule, "delays cannot be computed: " + unsized_reason(unsized))
     bad: list[tuple[float, int, float]] = []
     skipped: list[int] = []
     worst = 0.0

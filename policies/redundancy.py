@@ -1,8 +1,10 @@
 """Rule kind ``redundancy``: the plan survives any single failure (N-1), optionally N-2.
 
 Definition. For every failure of the sweep (:mod:`simulator.failures`; by
-default every single link and every single node, ``failures: n-2`` adds every
-pair drawn from ``pairs``), with traffic rerouted as the simulator forwards:
+default every single link and every single node, ``elements`` says which of
+links, nodes and the plan's shared-risk groups (``risk_groups``: every member
+of a group at once), ``failures: n-2`` adds every pair drawn from ``pairs``),
+with traffic rerouted as the simulator forwards:
 
 1. every demand still routes: none delivers less than it did before the
    failure (demands to or from a failed node go with it and are not counted).
@@ -43,14 +45,17 @@ from __future__ import annotations
 
 from typing import Literal
 
+import networkx as nx
 from pydantic import Field
 
 from simulator.failures import Cuts, Failure
-from topology.model import Network
+from topology.errors import Mark
+from topology.graphs import physical_graph
+from topology.model import Network, RiskGroup
 from topology.selectors import NodeSelector, select_union
 from topology.vocabulary import FORWARDING_ROLES, LEVELS
 
-from .capacity import assignment_of, direction_label, sweep_of
+from .capacity import assignment_of, direction_label, sweep_of, unsized_links, unsized_reason
 from .evidence import cap_list, plural
 from .model import Evidence, PolicyRule, RuleResult
 from .params import Params
@@ -61,7 +66,10 @@ MAX_EVIDENCE = 25
 
 class RedundancyParams(Params):
     failures: Literal["n-1", "n-2"] = "n-1"
-    elements: list[Literal["links", "nodes"]] = Field(["links", "nodes"], min_length=1)
+    elements: list[Literal["links", "nodes", "risk_groups"]] = Field(
+        ["links", "nodes"], min_length=1, description="what fails, one at a time: every link, every node, every "
+                                                      "shared-risk group of the plan (risk_groups: all its members "
+                                                      "at once)")
     pairs: list[str] = Field([], description="names or globs of the links and nodes N-2 pairs are drawn from "
                                              "(default: every link of the meshed core)")
     max_utilisation: float = Field(1.0, gt=0, le=10)
@@ -76,14 +84,18 @@ class RedundancyParams(Params):
 
 
 def disjoint_paths(net: Network, a: str, b: str, cuts: dict | None = None) -> tuple[int, list[str]]:
-    """How many paths join ``a`` and ``b`` sharing no link and no intermediate node (capped at 2), and,
-    when fewer than 2, every single point of failure between them (``link X``, ``node Y``).
+    """How many paths join ``a`` and ``b`` sharing no link, no intermediate node and no shared-risk group of the
+    plan (capped at 2), and, when fewer than 2, every single point of failure between them (``link X``,
+    ``node Y``, ``risk group Z``).
 
-    Transit runs through forwarding nodes only, as routing does. Two such
-    paths exist exactly when no single link or node separates the two
-    (Menger's theorem), which one depth-first search of the graph answers
-    (:meth:`simulator.failures.Cuts.single_points`); ``cuts`` caches those
-    searches between calls.
+    Transit runs through forwarding nodes only, as routing does. Two paths
+    sharing no link or node exist exactly when no single link or node
+    separates the two (Menger's theorem), which one depth-first search of
+    the graph answers (:meth:`simulator.failures.Cuts.single_points`);
+    ``cuts`` caches those searches between calls. Two such paths that both
+    depend on one risk group (two uplinks leased from one carrier) are one
+    failure away from none: a group whose members, all failed at once,
+    separate ``a`` from ``b`` is a single point of failure too.
     """
     cache = {} if cuts is None else cuts
     forwarding = cache.get("forwarding")
@@ -96,7 +108,19 @@ def disjoint_paths(net: Network, a: str, b: str, cuts: dict | None = None) -> tu
     points = found.single_points(a, b)
     if points is None:
         return 0, []
-    return (1, points) if points else (2, [])
+    if points:
+        return 1, points
+    groups = [f"risk group {g.name}" for g in net.risk_groups.values() if _separates(net, g, a, b, forwarding | extra)]
+    return (1, groups) if groups else (2, [])
+
+
+def _separates(net: Network, group: RiskGroup, a: str, b: str, transit: frozenset[str]) -> bool:
+    """Whether failing every member of ``group`` (but ``a`` and ``b`` themselves) leaves no path from a to b."""
+    down = set(group.nodes) - {a, b}
+    graph = physical_graph(net)
+    kept = nx.subgraph_view(graph, filter_node=lambda n: n in transit and n not in down,
+                            filter_edge=lambda u, v, k: k not in group.links)
+    return not nx.has_path(kept, a, b)
 
 
 def key_pairs(net: Network, keys: list[str], partners: list[str] | None) -> list[tuple[str, str]]:
@@ -162,7 +186,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
         return RuleResult.not_applicable(rule, "the plan has no peak demand and no key node "
                                          f"(matching {', '.join(p.key)})")
     sweep = sweep_of(net, context, p.failures, tuple(p.pairs), "links" in p.elements, "nodes" in p.elements,
-                     p.max_utilisation)
+                     p.max_utilisation, groups="risk_groups" in p.elements)
     evidence: list[Evidence] = []
     problems: list[str] = []
     # 1. lost demands
@@ -175,6 +199,8 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
         lost = lost_of[case]
         names = [f"{a.demands[i].service} {a.demands[i].src} -> {a.demands[i].dst}" for i, _ in lost]
         marks = tuple(net.links[l].mark for l in failure.links) + tuple(net.nodes[n].mark for n in failure.nodes)
+        if failure.group:
+            marks = (net.risk_groups[failure.group].mark,) + marks
         evidence.append(Evidence("failure", f"after {failure.label}: {plural(len(lost), 'demand')} lose their path "
                                              f"({cap_list(names, 3)})",
                                  {"failure": failure.label, "lost": [{"demand": n, "share": round(s, 9)}
@@ -183,8 +209,9 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     if lost_cases:
         problems.append(f"{plural(len(lost_cases), 'failure')} cut demands off"
                         + ("" if strict else " that still had a physical path"))
-    # 2. overloads
-    over_cases = sorted(sweep.overloads)
+    # 2. overloads (not judged on a link of unknown capacity: its bandwidth is a placeholder)
+    unsized = unsized_links(net)
+    over_cases = [] if unsized else sorted(sweep.overloads)
     for case in over_cases[:max(0, MAX_EVIDENCE - len(evidence))]:
         failure = sweep.failures[case]
         worst_key, worst_u = max(sweep.overloads[case], key=lambda x: (x[1], x[0]))
@@ -196,7 +223,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     if over_cases:
         problems.append(f"{plural(len(over_cases), 'failure')} push a link above {p.max_utilisation:.0%}")
     # directions above the limit without any failure are the capacity rule's finding, not this one's
-    intact_over = [k for k, v in a.load.items() if v / net.links[k[0]].bandwidth > p.max_utilisation]
+    intact_over = [] if unsized else [k for k, v in a.load.items() if v / net.links[k[0]].bandwidth > p.max_utilisation]
     # 3. key nodes
     weak = 0
     cuts: dict = {}
@@ -206,8 +233,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
         if count < 2:
             weak += 1
             if len(evidence) < MAX_EVIDENCE:
-                marks = tuple(net.nodes[x.split(" ", 1)[1]].mark if x.startswith("node ")
-                              else net.links[x.split(" ", 1)[1]].mark for x in cut[:10])
+                marks = tuple(_cut_mark(net, x) for x in cut[:10])
                 evidence.append(Evidence(
                     "node", f"key node {k} has {count} disjoint path{'s' if count != 1 else ''} to {t}"
                             + (f"; single point of failure: {cap_list(cut, 3)}" if cut else ""),
@@ -217,7 +243,11 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
         problems.append(f"{plural(weak, 'key pair')} without two disjoint paths")
     cases = len(sweep.failures)
     if problems:
-        return RuleResult.failed(rule, "; ".join(problems) + f" ({plural(cases, 'failure case')} tried)", evidence)
+        unjudged = f"; overloads not judged: {unsized_reason(unsized)}" if unsized else ""
+        return RuleResult.failed(rule, "; ".join(problems) + f" ({plural(cases, 'failure case')} tried){unjudged}",
+                                 evidence)
+    if unsized:  # every demand survives, but whether a link overloads is unknown: never a pass
+        return RuleResult.not_applicable(rule, f"every demand survives the failures, but {unsized_reason(unsized)}")
     key_note = f"; {plural(len(keys), 'key node')} with two disjoint paths" if pairs else ""
     if cut_cases and not strict:
         key_note += (f"; {plural(len(cut_cases), 'failure')} of a line or node with no alternative cut demands off "
@@ -226,4 +256,19 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
         key_note += f"; {plural(len(intact_over), 'link direction')} above {p.max_utilisation:.0%} without any failure (see capacity)"
     routes = "every demand still routes" if strict else "every demand with a path left still routes"
     return RuleResult.passed(rule, f"{routes} and no link exceeds {p.max_utilisation:.0%} "
-                                   f"after any of {plural(cases, 'failure')} ({p.failures}){key_note}")
+                                   f"after any of {plural(cases, 'failure')} ({_swept(p)}){key_note}")
+
+
+def _cut_mark(net: Network, point: str) -> Mark:
+    """The plan line of a single point of failure: ``node X``, ``link Y`` or ``risk group Z``."""
+    if point.startswith("risk group "):
+        return net.risk_groups[point.removeprefix("risk group ")].mark
+    kind, name = point.split(" ", 1)
+    return net.nodes[name].mark if kind == "node" else net.links[name].mark
+
+
+def _swept(p: RedundancyParams) -> str:
+    """What the sweep failed, for the message: ``n-1``, or ``n-1 of links, risk groups`` when not both kinds."""
+    if p.elements == ["links", "nodes"]:
+        return p.failures
+    return f"{p.failures} of {', '.join(e.replace('_', ' ') for e in p.elements)}"

@@ -32,6 +32,7 @@ import json
 import os
 import re
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -339,11 +340,58 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 # -- sarif -----------------------------------------------------------------------
 
-def _uri(file: str) -> str:
+def artifact_path(file: str) -> str:
+    """A file as review tools locate it: :func:`display_path` with ``/`` between folders (relative to the working
+    directory when under it, a built-in scenario's as ``scenarios/...``, else as given).
+
+    >>> artifact_path("scenarios/chuxiong/../chuxiong/plan.yaml")
+    'scenarios/chuxiong/plan.yaml'
+    """
     shown = display_path(file)
     if os.path.isabs(shown):
-        return Path(shown).as_uri()
+        return shown
     return str(PurePosixPath(*Path(shown).parts))
+
+
+def _uri(file: str) -> str:
+    path = artifact_path(file)
+    return Path(path).as_uri() if os.path.isabs(path) else path
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One finding of a failed or waived result, with the YAML lines a review tool annotates.
+
+    ``index`` is its place among the result's evidence (what waivers cover); ``marks`` is never empty and
+    ``marks[0]`` is the line it points at; ``waivers`` are the unexpired waivers that cover it.
+    """
+
+    index: int
+    evidence: Evidence
+    marks: tuple[Mark, ...]
+    waivers: tuple[Waiver, ...] = ()
+
+    @property
+    def mark(self) -> Mark:
+        return self.marks[0]
+
+
+def findings_of(result: RuleResult, plan: str, fallback: Mark | None = None) -> list[Finding]:
+    """The findings of a failed or waived ``result`` (none of any other), located: each piece of evidence at its
+    own marks, else at ``fallback`` (say the line of the policy file that writes the rule), else at line 1 of
+    ``plan``; a result without evidence is one finding, its message. Lines and columns are at least 1.
+
+    SARIF and the CI formats (:mod:`policies.ci_formats`) locate what they report with this one function.
+    """
+    if not (result.failed_ or result.waived_):
+        return []
+    items = list(result.evidence) or [Evidence("rule", result.message, {}, ())]
+    out = []
+    for index, ev in enumerate(items):
+        marks = ev.marks or ((fallback,) if fallback is not None else (Mark(plan, 1, 1),))
+        accepted = tuple(u.waiver for u in result.waivers if not u.expired and (index in u.covers or not result.evidence))
+        out.append(Finding(index, ev, tuple(Mark(m.file, max(1, m.line), max(1, m.col)) for m in marks), accepted))
+    return out
 
 
 def _location(mark: Mark, message: str | None = None, index: int | None = None) -> dict[str, Any]:
@@ -399,11 +447,8 @@ def to_sarif(runs: list[CheckRun], fail_on: str = "high", version: str = "0") ->
                         "properties": {"severity": rule.severity, "status": result.status},
                     })
                 continue
-            if not (result.failed_ or result.waived_):
-                continue
-            items = list(result.evidence) or [Evidence("rule", result.message, {}, ())]
-            for index, ev in enumerate(items):
-                marks = ev.marks or (Mark(run.plan, 1, 1),)
+            for finding in findings_of(result, run.plan):
+                ev, marks = finding.evidence, finding.marks
                 text = f"{rule.id}: {ev.summary}{phase}"
                 key = (rule.id, marks[0], ev.summary)
                 if key in seen:
@@ -420,10 +465,8 @@ def to_sarif(runs: list[CheckRun], fail_on: str = "high", version: str = "0") ->
                 related = [_location(m, None, i + 1) for i, m in enumerate(marks[1:])]
                 if related:
                     entry["relatedLocations"] = related
-                accepted = [u.waiver for u in result.waivers
-                            if not u.expired and (index in u.covers or not result.evidence)]
-                if accepted:
-                    entry["suppressions"] = [_suppression(w) for w in accepted]
+                if finding.waivers:
+                    entry["suppressions"] = [_suppression(w) for w in finding.waivers]
                 results.append(entry)
     for entry in results:
         entry["ruleIndex"] = order.index(entry["ruleId"])

@@ -1,7 +1,8 @@
 """Failure analysis: the loads after a link or node fails, computed incrementally.
 
 Definition. A *failure* removes a set of links and nodes (N-1: one element;
-N-2: two). The network *after* the failure is :func:`without` (the plan with
+N-2: two; a shared-risk group of the plan, ``risk_groups:``: all its members
+at once). The network *after* the failure is :func:`without` (the plan with
 those links, nodes, the interfaces on them and the tunnels ending on them
 gone); its loads are :func:`simulator.load.assign` of the intact network's
 demands on it, routed by a fresh :class:`~simulator.routing.RoutingState`.
@@ -54,6 +55,7 @@ from dataclasses import dataclass, field, replace
 
 from topology.errors import GovnetError
 from topology.model import Flow, Network, freeze, links_index
+from topology.validation import close_match
 from topology.vocabulary import CONTROLLED_ROLES
 
 from .forwarding import Forwarder, build_forwarding
@@ -64,6 +66,8 @@ from .tunnels import behind, tunnel_ends
 LOAD_EPSILON = 1e-6  # bit/s: smaller residues of float subtraction are zero
 SHARE_EPSILON = 1e-9
 MODES = ("none", "n-1", "n-2")
+CHOICES = ("none", "n-1", "n-2", "links", "nodes", "risk-groups")  # what ``--failures`` takes (see selection)
+GROUP_LABEL = "risk group "
 
 
 class FailureError(GovnetError):
@@ -72,13 +76,17 @@ class FailureError(GovnetError):
 
 @dataclass(frozen=True, slots=True, order=True)
 class Failure:
-    """The links and nodes that fail together."""
+    """The links and nodes that fail together; ``group``: the shared-risk group they are (its name)."""
 
     links: tuple[str, ...] = ()
     nodes: tuple[str, ...] = ()
+    group: str = ""
 
     @property
     def label(self) -> str:
+        """``link A``, ``node B``, ``link A + link C`` (N-2), ``risk group G``: how reports name the failure."""
+        if self.group:
+            return GROUP_LABEL + self.group
         parts = [f"link {l}" for l in self.links] + [f"node {n}" for n in self.nodes]
         return " + ".join(parts) if parts else "none"
 
@@ -103,6 +111,20 @@ class CaseResult:
         out = dict(base)
         out.update(self.changed)
         return {k: v for k, v in out.items() if v > LOAD_EPSILON and k[0] not in self.failure.links}
+
+
+@dataclass(frozen=True)
+class Replay:
+    """The network in one failure, whole (:meth:`FailureAnalysis.replay`): what ``capacity --under`` shows."""
+
+    failure: Failure
+    net: Network                        # the network after the failure (:func:`without`)
+    assignment: Assignment              # the intact demands but the orphaned, routed on ``net``
+    kept: tuple[int, ...]               # intact demand index of each of ``assignment.demands``
+    lost: tuple[tuple[int, float], ...]  # intact demand index -> share no longer delivered
+    orphaned: tuple[int, ...]           # demands with an endpoint on a failed node
+    cut: tuple[int, ...]                # lost demands whose endpoints no physical path joins any more
+    failed_links: tuple[str, ...] = ()  # every link gone: those failed and those at failed nodes, plan order
 
 
 # -- the network after a failure -------------------------------------------------------------
@@ -496,6 +518,31 @@ class FailureAnalysis:
                                                           self.new_boundaries(i)))
         return CaseResult(failure, "from-scratch", changed, lost, orphaned, cut)
 
+    def replay(self, failure: Failure) -> Replay:
+        """The network in ``failure``, recomputed from scratch as :meth:`from_scratch` does, kept whole.
+
+        The intact network's demands, less those orphaned by a failed node,
+        are routed on :func:`without` by a fresh routing state; the result's
+        network remembers that assignment as its own loads (what
+        :func:`simulator.load.base_assignment` gives for it), so rules judge
+        the network in the failure with the intact plan's demands.
+        """
+        a = self.assignment
+        assert a is not None
+        self.check(failure)
+        derived = without(self.net, failure.links, failure.nodes)
+        failed = set(failure.nodes)
+        kept = [i for i, d in enumerate(a.demands) if d.src not in failed and d.dst not in failed]
+        orphaned = tuple(sorted(set(range(len(a.demands))) - set(kept)))
+        after = assign(derived, [a.demands[i] for i in kept], Forwarder(derived, RoutingState(derived)))
+        lost = tuple((i, a.paths[i].delivered - p.delivered) for i, p in zip(kept, after.paths)
+                     if a.paths[i].delivered - p.delivered > SHARE_EPSILON)
+        cut = tuple(i for i, _ in lost if _disconnected(derived, a.demands[i].src, a.demands[i].dst,
+                                                          self.new_boundaries(i)))
+        derived.remember(assign, after)
+        gone = tuple(l for l in self.net.links if l not in derived.links)
+        return Replay(failure, derived, after, tuple(kept), lost, orphaned, cut, gone)
+
     def new_boundaries(self, index: int) -> frozenset[str]:
         """The controlled devices demand ``index`` does not cross in the intact network.
 
@@ -547,13 +594,66 @@ def _disconnected(net: Network, a: str, b: str, avoid: frozenset[str] = frozense
 
 # -- which failures to try ------------------------------------------------------------------
 
+@dataclass(frozen=True)
+class Selection:
+    """Which failures a sweep tries: its mode (``n-1`` or ``n-2``) and the kinds of single elements."""
+
+    mode: str = "n-1"
+    links: bool = True
+    nodes: bool = True
+    groups: bool = False
+    label: str = "n-1"  # as the command line wrote it, e.g. links+risk-groups
+
+    @property
+    def elements(self) -> list[str]:
+        """The ``elements`` parameter of the redundancy rule: links, nodes, risk_groups."""
+        return [k for k, on in (("links", self.links), ("nodes", self.nodes), ("risk_groups", self.groups)) if on]
+
+
+def selection(choices: Iterable[str]) -> Selection | None:
+    """What ``--failures`` asks for (repeatable, or joined by ``,``); None for ``none``.
+
+    ``n-1``: every link and every node; ``n-2``: those and the pairs;
+    ``links``, ``nodes``, ``risk-groups``: every single link, node, or
+    shared-risk group of the plan. Several combine (``links,risk-groups``).
+
+    >>> selection(["links", "risk-groups"])
+    Selection(mode='n-1', links=True, nodes=False, groups=True, label='links+risk-groups')
+    >>> selection(["none"]) is None
+    True
+    """
+    wanted: list[str] = []
+    for choice in choices:
+        for part in choice.split(","):
+            part = part.strip().lower()
+            if part not in CHOICES:
+                raise FailureError(f"unknown failure choice '{part}' (use {', '.join(CHOICES)})")
+            if part not in wanted:
+                wanted.append(part)
+    if not wanted:
+        wanted = ["n-1"]
+    if "none" in wanted:
+        if len(wanted) > 1:
+            raise FailureError("'none' sweeps no failure; give it alone")
+        return None
+    return Selection(
+        mode="n-2" if "n-2" in wanted else "n-1",
+        links=bool({"n-1", "n-2", "links"} & set(wanted)),
+        nodes=bool({"n-1", "n-2", "nodes"} & set(wanted)),
+        groups="risk-groups" in wanted,
+        label="+".join(wanted),
+    )
+
+
 def failure_cases(net: Network, mode: str, pair_set: Sequence[str] | None = None,
-                  links: bool = True, nodes: bool = True) -> list[Failure]:
+                  links: bool = True, nodes: bool = True, groups: bool = False) -> list[Failure]:
     """The failures of ``mode``, in a fixed order.
 
-    ``n-1``: every link (plan order), then every node. ``n-2``: those, then
-    every pair of elements of ``pair_set`` (names or globs of links and nodes;
-    default: the links of the meshed core, i.e. links that are no bridge).
+    ``n-1``: every link (plan order), then every node, then (``groups``)
+    every shared-risk group of the plan, all its members at once. ``n-2``:
+    those, then every pair of elements of ``pair_set`` (names or globs of
+    links and nodes; default: the links of the meshed core, i.e. links that
+    are no bridge).
     """
     if mode not in MODES:
         raise FailureError(f"unknown failure mode '{mode}' (use {', '.join(MODES)})")
@@ -562,12 +662,66 @@ def failure_cases(net: Network, mode: str, pair_set: Sequence[str] | None = None
     out = [Failure(links=(l,)) for l in net.links] if links else []
     if nodes:
         out += [Failure(nodes=(n,)) for n in net.nodes]
+    if groups:
+        out += [group_failure(net, name) for name in net.risk_groups]
     if mode == "n-2":
         elements = pair_elements(net, pair_set)
         for x, y in itertools.combinations(elements, 2):
             out.append(Failure(links=tuple(e[1] for e in (x, y) if e[0] == "link"),
                                nodes=tuple(e[1] for e in (x, y) if e[0] == "node")))
     return out
+
+
+def group_failure(net: Network, name: str) -> Failure:
+    """The failure of shared-risk group ``name``: every link and node of it at once."""
+    group = net.risk_groups[name]
+    return Failure(links=group.links, nodes=group.nodes, group=name)
+
+
+def failure_named(net: Network, text: str) -> Failure:
+    """The failure a report's label names: ``link A``, ``node B``, ``risk group G``, a bare name of one of
+    them, or several links and nodes joined by `` + `` (an N-2 case); raises FailureError with the closest
+    labels as a hint.
+
+    >>> failure_named(net, "双柏县外网核心--楚雄州外网核心").label      # the Chuxiong plan
+    'link 双柏县外网核心--楚雄州外网核心'
+    >>> failure_named(net, "node 楚雄州外网核心 + link 双柏县外网核心--楚雄州外网核心").size
+    2
+    """
+    parts = [p.strip() for p in text.split(" + ")]
+    if not text.strip() or not all(parts):
+        raise FailureError("name a failure: a link, a node or a risk group, as the report labels it")
+    found = [_element(net, part) for part in parts]
+    if any(kind == "group" for kind, _ in found):
+        if len(found) > 1:
+            raise FailureError(f"'{text}': a risk group fails on its own; name it alone")
+        return group_failure(net, found[0][1])
+    links = tuple(dict.fromkeys(name for kind, name in found if kind == "link"))
+    nodes = tuple(dict.fromkeys(name for kind, name in found if kind == "node"))
+    return Failure(links=links, nodes=nodes)
+
+
+def _element(net: Network, text: str) -> tuple[str, str]:
+    """(link | node | group, name) of one part of a failure label."""
+    for prefix, kind, known in ((GROUP_LABEL, "group", net.risk_groups), ("group ", "group", net.risk_groups),
+                                ("link ", "link", net.links), ("node ", "node", net.nodes)):
+        if text.startswith(prefix) and text[len(prefix):].strip() in known:
+            return kind, text[len(prefix):].strip()
+    matches = [(kind, text) for kind, known in (("link", net.links), ("node", net.nodes), ("group", net.risk_groups))
+               if text in known]
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        labels = [Failure(links=(n,)).label if k == "link" else Failure(nodes=(n,)).label if k == "node"
+                  else GROUP_LABEL + n for k, n in matches]
+        raise FailureError(f"'{text}' names {' and '.join(f'a {k}' for k, _ in matches)}: say which, as "
+                           + " or ".join(f"'{x}'" for x in labels))
+    labels = [f"link {l}" for l in net.links] + [f"node {n}" for n in net.nodes] + \
+        [GROUP_LABEL + g for g in net.risk_groups]
+    close = close_match(text, labels, cutoff=0.5) or close_match(text, [*net.links, *net.nodes, *net.risk_groups],
+                                                                   cutoff=0.5)
+    hint = f"did you mean '{close}'?" if close else "give a link, node or risk group name as the report labels it"
+    raise FailureError(f"no link, node or risk group '{text}' to fail ({hint})")
 
 
 def pair_elements(net: Network, pair_set: Sequence[str] | None) -> list[tuple[str, str]]:

@@ -46,6 +46,7 @@ extranet: only the IKE and ESP of the two VPN gateways::
 from __future__ import annotations
 
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -99,6 +100,17 @@ class ReachClass:
     _net: Network = field(repr=False, compare=False)
     _steps: tuple = field(repr=False, compare=False)
     path: tuple[str, ...] = ()
+    choices: tuple[tuple[int, int], ...] = field(default=(), repr=False, compare=False)  # the ECMP choices of the path
+
+    def trace_of(self, point: Sequence[int]) -> Trace:
+        """The real trace of ``point`` (src, dst, proto, sport, dport), a header of :attr:`space`: every header of a
+        class takes the class's path with the same decisions, so it is delivered to :attr:`dst_node`."""
+        if not self.space.contains(point):
+            raise ValueError(f"{tuple(point)} is not a header of this class")
+        src, dst, proto, sport, dport = (int(v) for v in point[:5])
+        header = Header(src, dst, proto, sport, dport)
+        steps = build_forwarding(self._net).walk(self.src_node, header, choices=dict(self.choices))
+        return trace_from_steps(self._net, steps, self.src_node, self.dst_node, None, self.dst_node)
 
     @property
     def trace(self) -> Trace:
@@ -386,7 +398,8 @@ def _reach(net: Network, sources: list[str], destinations: list[str], check: int
             if end.decision != "delivered" or end.node != last.node:
                 raise AssertionError(f"reach: the representative {header} of a class to {last.node} was "
                                      f"{end.decision} at {end.node} when replayed")
-            out.append(ReachClass(source, last.node, flow.space, _representative(header), net, tuple(steps), flow.path))
+            out.append(ReachClass(source, last.node, flow.space, _representative(header), net, tuple(steps), flow.path,
+                                  tuple(sorted(dict(flow.choices).items()))))
     out.sort(key=lambda c: (order[c.src_node], order[c.dst_node], c.path, _space_key(c.space)))
     return out
 

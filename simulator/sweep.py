@@ -182,9 +182,9 @@ def _dask_chunk(payload: bytes, token: str, indices: list[int], limit: float) ->
     with _LOCK:
         entry = _ANALYSES.get(token)
         if entry is None:
-            blob, mode, pair_set, with_links, with_nodes = pickle.loads(payload)
+            blob, mode, pair_set, with_links, with_nodes, with_groups = pickle.loads(payload)
             net = restore(blob)
-            entry = (FailureAnalysis(net), failure_cases(net, mode, pair_set, with_links, with_nodes))
+            entry = (FailureAnalysis(net), failure_cases(net, mode, pair_set, with_links, with_nodes, with_groups))
             _ANALYSES[token] = entry
     analysis, failures = entry
     return run_cases(analysis, failures, indices, limit)
@@ -199,9 +199,13 @@ def _chunks(n: int, workers: int) -> list[list[int]]:
 def run_sweep(net: Network, mode: str = "n-1", pair_set: Sequence[str] | None = None, *,
               scheduler: str | None = None, jobs: int | None = None, limit: float = 1.0,
               analysis: FailureAnalysis | None = None, links: bool = True, nodes: bool = True,
-              progress: bool | None = None) -> SweepResult:
-    """Run every failure case of ``mode`` (see the module docstring) and merge the answers."""
-    failures = failure_cases(net, mode, pair_set, links, nodes)
+              progress: bool | None = None, groups: bool = False) -> SweepResult:
+    """Run every failure case of ``mode`` (see the module docstring) and merge the answers.
+
+    ``links``, ``nodes`` and ``groups`` choose the single failures: every link, every node, every
+    shared-risk group of the plan (:func:`simulator.failures.failure_cases`).
+    """
+    failures = failure_cases(net, mode, pair_set, links, nodes, groups)
     result = SweepResult(tuple(failures), limit)
     if not failures:
         return result
@@ -209,7 +213,8 @@ def run_sweep(net: Network, mode: str = "n-1", pair_set: Sequence[str] | None = 
     bar = _progress(len(failures), show, required=progress is True)
     try:
         if scheduler:
-            parts = _run_dask(net, mode, pair_set, links, nodes, scheduler, limit, len(failures), bar)
+            parts = _run_dask(net, (mode, tuple(pair_set or ()), links, nodes, groups), scheduler, limit,
+                              len(failures), bar)
         else:
             if analysis is None:
                 analysis = FailureAnalysis(net)
@@ -246,14 +251,15 @@ def _run_local(analysis: FailureAnalysis, failures: list[Failure], workers: int,
         _ANALYSES.pop(token, None)
 
 
-def _run_dask(net: Network, mode: str, pair_set: Sequence[str] | None, links: bool, nodes: bool,
-              scheduler: str, limit: float, n: int, bar: Callable[[int | None], None]) -> list[SweepResult]:
+def _run_dask(net: Network, cases: tuple, scheduler: str, limit: float, n: int,
+              bar: Callable[[int | None], None]) -> list[SweepResult]:
+    """``cases``: (mode, pair set, links, nodes, groups), the arguments of ``failure_cases`` after the network."""
     try:
         from distributed import Client
         from distributed import as_completed as dask_completed
     except ImportError as exc:
         raise missing_extra("a Dask scheduler (--scheduler)", exc) from None
-    payload = pickle.dumps((snapshot(net), mode, tuple(pair_set or ()), links, nodes), protocol=pickle.HIGHEST_PROTOCOL)
+    payload = pickle.dumps((snapshot(net), *cases), protocol=pickle.HIGHEST_PROTOCOL)
     token = hashlib.sha256(payload).hexdigest()[:16]
     try:
         client = Client(scheduler, timeout=CONNECT_TIMEOUT, set_as_default=False)

@@ -33,6 +33,7 @@ USED_INDIRECTLY = {
     "cryptography": "scapy's ESP encryption (scapy.layers.ipsec) imports it",
     "pylopdf-fonts-zh-cn": "topology/cjk_font.py imports it by name (importlib) for its Chinese font",
     "ruff": "tests/test_lint.py runs it as a program",
+    "pytest-xdist": "a pytest plugin (addopts -n auto), loaded by pytest",
     "mypy": "tests/test_lint.py runs it as a program",
 }
 # modules that belong to a declared package's public API though another distribution ships them

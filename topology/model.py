@@ -165,6 +165,9 @@ class Link:
     channel: bool = True
     mtu: int = 1500
     mark: Mark = NO_MARK
+    # False for ``bandwidth: unknown`` (a link an import left unsized): ``bandwidth`` is then only a
+    # placeholder (the 1G default) for delays, and no capacity rule judges the plan while a link is unsized
+    sized: bool = True
 
     @property
     def ends(self) -> tuple[str, str]:
@@ -322,6 +325,21 @@ class Approval:
 
 
 @dataclass(frozen=True, slots=True)
+class RiskGroup:
+    """A shared-risk group: links and nodes one event (a carrier, a conduit, a machine room) fails together.
+
+    ``links`` and ``nodes`` are the members the plan's entries name, in plan
+    order; a failure of the group fails them all at once.
+    """
+
+    name: str
+    links: tuple[str, ...]
+    nodes: tuple[str, ...]
+    reason: str | None = None
+    mark: Mark = NO_MARK
+
+
+@dataclass(frozen=True, slots=True)
 class DeclinedPolicy:
     """A built-in pack the plan says it does not take, and why."""
 
@@ -354,7 +372,10 @@ class Network:
     expect_fail: tuple[str, ...] | None = None  # a variant's planted fault: exactly these rules must fail
     sources: tuple[str, ...] = ()  # every file the plan was read from (resolved), the plan first
     declined_policies: tuple[DeclinedPolicy, ...] = ()
+    # the addresses handed out automatically: (loopback|link, name, block), what govnet addresses registers
+    allocated: tuple[tuple[str, str, IPv4Network], ...] = ()
     domain_kinds: Mapping[str, DomainKind] = field(default_factory=lambda: MappingProxyType({}))
+    risk_groups: Mapping[str, RiskGroup] = field(default_factory=lambda: MappingProxyType({}))
     phase: int | None = None  # set on a view cut to one phase
     mark: Mark = NO_MARK
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)  # see cached()
@@ -420,6 +441,7 @@ class Network:
             tunnels=freeze({k: t for k, t in self.tunnels.items()
                             if t.phase <= index and t.a in keep_nodes and t.b in keep_nodes}),
             flows=tuple(f for f in self.flows if f.phase <= index and f.src in keep_nodes and f.dst in keep_nodes),
+            risk_groups=freeze(_groups_within(self.risk_groups, keep_links, keep_nodes)),
             phase=index,
         )
 
@@ -468,6 +490,18 @@ def untrusted_links(net: Network, media: Iterable[str] = UNTRUSTED_MEDIA, shared
     return frozenset(name for name, link in net.links.items()
                      if link.medium in kinds or (shared and link.shared)
                      or net.nodes[link.a].domain in outside or net.nodes[link.b].domain in outside)
+
+
+def _groups_within(groups: Mapping[str, RiskGroup], links: Mapping[str, Link],
+                   nodes: Mapping[str, Node]) -> dict[str, RiskGroup]:
+    """The risk groups with only their members among ``links`` and ``nodes`` (those left with none dropped)."""
+    out = {}
+    for name, group in groups.items():
+        kept = replace(group, links=tuple(l for l in group.links if l in links),
+                       nodes=tuple(n for n in group.nodes if n in nodes))
+        if kept.links or kept.nodes:
+            out[name] = kept
+    return out
 
 
 def _drop_dangling_links(node: Node, links: Mapping[str, Link]) -> Node:

@@ -48,6 +48,7 @@ from .schema import (
     Bandwidth,
     Date,
     Delay,
+    LinkBandwidth,
     PortRange,
     Prefix,
     plan_json_schema,
@@ -108,6 +109,11 @@ approvals:
 expect:                        # a variant whose firewall lets tcp 3389 in must fail, and only this
   fail: [EGOV-LI-1]
 """,
+    "allocations": """\
+allocations:                   # written by govnet addresses (地址分配表), kept in a file of its own
+  loopbacks: {县外网核心: 10.53.0.2/32}
+  links: {县外网核心--乡镇01: 10.53.0.0/31}
+""",
     "domain_kinds": """\
 domain_kinds:
   gov_private: {like: intranet, title: 政府专网}
@@ -135,6 +141,9 @@ phases:
 defaults:
   node: {domain: 政务外网}
   link: {medium: leased_fibre, bandwidth: 100M}
+""",
+    "routing": """\
+routing: {cost: bandwidth, reference_bandwidth: 100G}   # the default; cost: hop prices every link at 1
 """,
     "groups": """\
 groups:
@@ -211,6 +220,11 @@ aggregations:
 tunnels:
   - {name: 驻市办隧道, kind: ipsec, a: 驻市办VPN网关, b: 示例县VPN网关, domain: 政务外网, cipher: AES-GCM}
 """,
+    "risk_groups": """\
+risk_groups:                   # what one event fails together: govnet capacity --failures risk-groups
+  县网管中心机房: {nodes: [示例县核心, "site:示例县,role:firewall"], reason: 一个机房 (one machine room)}
+  中国电信: {links: [示例县核心--示例市核心, {medium: internet}], reason: 上联和互联网线路同一运营商}
+""",
     "vrfs": """\
 vrfs:
   财政: {title: 县财政业务网, domain: 政务外网, import: [共享交换]}
@@ -242,7 +256,7 @@ VARIANT_SECTIONS = ("expect",)  # sections only a variant with a planted fault s
 
 _NAMED_TYPES: dict[str, Any] = {  # annotated types of topology.schema shown by name instead of by structure
     "bandwidth": Bandwidth, "delay": Delay, "prefix": Prefix, "address/len": Address, "port or range": PortRange,
-    "date": Date,
+    "date": Date, "bandwidth or unknown": LinkBandwidth,
 }
 _VOCABULARY = (  # (label, anchor, values, what they are) of the closed lists the schema's enums come from
     ("role", "roles", vocab.ROLES, "what a node is (see [Roles](#roles))"),
@@ -603,10 +617,14 @@ end takes its subnet from that address and nothing from a pool.
 
 ### Links and routing
 
-A link's bandwidth defaults to $bandwidth, its delay to $latency ms, its medium to `lan`.
+A link's bandwidth defaults to $bandwidth, its delay to $latency ms, its medium to `lan`;
+`bandwidth: unknown` marks a link nobody has sized (what `govnet import --size none` leaves),
+on which the capacity rules refuse to judge the plan (not applicable, never passed).
 Routing is one link-state IGP per VRF over the forwarding nodes; a link costs its `cost`,
-else $reference ÷ bandwidth, and $penalty more between two domains, so traffic never
-detours through another domain. A static route (`routes:`) is used by its own node and
+else what the plan's link cost model (`routing:`) gives: by default (`cost: bandwidth`)
+`reference_bandwidth` ($reference unless set) ÷ bandwidth, at least 1, as OSPF's
+auto-cost; with `cost: hop` 1 for every link, so routes take the fewest hops. Between two
+domains a link costs $penalty more, so traffic never detours through another domain. A static route (`routes:`) is used by its own node and
 redistributed as an external route, which loses to a prefix some node originates itself.
 
 ### The video cascade
@@ -637,12 +655,14 @@ JSON Schema of a part, `govnet schema > plan.schema.json` that of a plan.
 ### Plans as pytest tests
 
 Installing govnet registers a pytest plugin: `pytest scenarios/` collects every file named
-$patterns (the ini option `govnet_plans` sets other patterns) and makes one test item per
-rule of the policies the plan names, plus the packs the law requires of it; a plan with
-phases gives `RULE[phase]` items (`--govnet-phase`, default `all`). A failing rule fails its
-item with its evidence; a failing rule below `--govnet-fail-on` (default `$fail_on`) and a
-waived one are xfail; a rule that does not apply is skipped. Parts and variants such as
-`faults/*.yaml` match no default pattern and are not collected.
+$patterns (the ini option `govnet_plans` sets other patterns) and every other YAML file
+(ini option `govnet_patterns`) whose top level has a `name:` and a section that describes a
+network, so the variants in `faults/` are collected and parts and policy files are not. It
+makes one test item per rule of the policies the plan names, plus the packs the law requires
+of it; a plan with phases gives `RULE[phase]` items (`--govnet-phase`, default `all`). A
+failing rule fails its item with its evidence; a failing rule below `--govnet-fail-on`
+(default `$fail_on`) and a waived one are xfail; a rule that does not apply is skipped. A
+variant that says `expect: {fail: [...]}` passes when exactly those rules fail.
 
 ### PLAN on the command line
 

@@ -20,6 +20,7 @@ Sections of a plan (every one optional but ``name``)::
     sites:     {name: {level, children: {...}, generate: {count, name}}}
     phases:    {一期: {start: 2005-01, end: 2006-06}, 二期: {...}}
     defaults:  {node: {...}, link: {...}}
+    routing:   {cost: bandwidth, reference_bandwidth: 100G}   # or cost: hop
     groups:    {name: {role, domain, ...}}      # nodes say group: name
     templates: {name: {nodes, links, stars, aggregations}}
     level_templates: {county: [name, ...]}      # applied to every site of a level
@@ -130,6 +131,22 @@ Address = Annotated[ipaddress.IPv4Interface, BeforeValidator(_address), WithJson
 Bandwidth = Annotated[float, BeforeValidator(parse_bandwidth),
                       WithJsonSchema({"anyOf": [{"type": "string", "pattern": r"^[0-9.]+ ?[kMGT]?(bps|b/s)?$"}, {"type": "number"}],
                                       "description": "bits per second: 100M, 1G, 2.5G"})]
+
+
+def _link_bandwidth(value: Any) -> Any:
+    """A link's bandwidth, or ``unknown`` for a link left unsized."""
+    if value == "unknown":
+        return value
+    try:
+        return parse_bandwidth(value)
+    except ValueError as exc:
+        raise ValueError(f"{exc} (or unknown for a link not sized)") from None
+
+
+LinkBandwidth = Annotated[float | Literal["unknown"], BeforeValidator(_link_bandwidth),
+                          WithJsonSchema({"anyOf": [{"type": "string", "pattern": r"^[0-9.]+ ?[kMGT]?(bps|b/s)?$"},
+                                                    {"type": "number"}, {"const": "unknown"}],
+                                          "description": "bits per second: 100M, 1G, 2.5G; or unknown"})]
 Delay = Annotated[float, BeforeValidator(parse_delay),
                   WithJsonSchema({"anyOf": [{"type": "string", "pattern": r"^[0-9.]+ ?(us|ms|s)?$"}, {"type": "number"}],
                                   "description": "one-way delay: 2ms, 150us (a plain number is milliseconds)"})]
@@ -303,8 +320,11 @@ class GroupSpec(NodeFields):
 class LinkAttrs(Strict):
     """Attributes of a link; what a link leaves out comes from ``defaults.link``, then the built-in defaults."""
 
-    bandwidth: Bandwidth | None = Field(default=None, description="capacity in bit/s, e.g. 100M, 1G (default 1G); sets "
-                                                                  "the default cost")
+    bandwidth: LinkBandwidth | None = Field(default=None, description=
+                                                             "capacity in bit/s, e.g. 100M, 1G (default 1G); sets the "
+                                                             "default cost under routing cost bandwidth; unknown: the "
+                                                             "link is not sized (an import left it so), and the "
+                                                             "capacity rules are not applicable while any link is")
     latency: Delay | None = Field(default=None, description="one-way delay, e.g. 2ms (default 1ms); a plain number is "
                                                             "milliseconds")
     medium: Medium | None = Field(default=None, description="what carries it (default lan); internet and carrier_line "
@@ -312,10 +332,12 @@ class LinkAttrs(Strict):
                                                             "encrypted")
     shared: bool | None = Field(default=None, description="a carrier shares this line with other customers, so outsiders "
                                                           "may read it; default true for internet and carrier_line")
-    cost: Annotated[int, Field(ge=1, le=65535)] | None = Field(default=None, description="IGP cost; default 100 Gbit/s ÷ "
-                                                                                         "bandwidth (at least 1); routing "
-                                                                                         "adds 1,000,000 between two "
-                                                                                         "domains")
+    cost: Annotated[int, Field(ge=1, le=65535)] | None = Field(default=None, description="IGP cost; default from the "
+                                                                                         "plan's routing cost model "
+                                                                                         "(100 Gbit/s ÷ bandwidth, at "
+                                                                                         "least 1, unless routing says "
+                                                                                         "otherwise); routing adds "
+                                                                                         "1,000,000 between two domains")
     phase: Name | None = Field(default=None, description="phase in which the link is built; it exists from the latest of "
                                                          "this and its ends' phases")
     domain: Name | None = Field(default=None, description="domain whose pool gives the link's subnet (default the domain "
@@ -522,6 +544,24 @@ class Defaults(Strict):
                                                              "aggregation links too)")
 
 
+class RoutingSpec(Strict):
+    """The link cost model: what a link that gives no ``cost`` of its own costs the IGP.
+
+    ``bandwidth`` (the default) is OSPF's auto-cost, ``reference_bandwidth`` ÷ the link's bandwidth
+    (at least 1): routes prefer fast links. ``hop`` prices every link at 1: routes take the fewest
+    hops whatever the bandwidths. A link's (or an interface's) own ``cost`` always wins.
+    """
+
+    cost: Literal["bandwidth", "hop"] = Field("bandwidth", description="bandwidth: reference_bandwidth ÷ the link's "
+                                                                       "bandwidth, at least 1 (OSPF auto-cost); hop: "
+                                                                       "every link costs 1 (fewest hops); a link's own "
+                                                                       "cost always wins")
+    reference_bandwidth: Bandwidth = Field(100e9, json_schema_extra={"default": "100G"},
+                                           description="the bandwidth that costs 1 under cost bandwidth "
+                                                       "(default 100G; OSPF's reference-bandwidth); not used by "
+                                                       "cost hop")
+
+
 class TemplateSpec(Strict):
     """A reusable block, expanded once per site it applies to.
 
@@ -565,11 +605,54 @@ class ApprovalSpec(Strict):
     note: str | None = Field(None, description="what the approval says, in a few words")
 
 
+class AllocationsSpec(Strict):
+    """The address register (地址分配表): the addresses govnet handed out automatically, kept so they never move.
+
+    Written by ``govnet addresses``; a plan that includes it keeps every listed
+    node's loopback and link's subnet, whatever is added, removed or renamed
+    elsewhere (new nodes and links get free addresses; a removed one's
+    address stays reserved until the register is written again). An address
+    written in the plan itself wins over the register.
+    """
+
+    loopbacks: dict[Name, Prefix] = Field({}, description="node name → its /32 loopback")
+    links: dict[Name, Prefix] = Field({}, description="link name → its subnet (the a end takes the first address)")
+
+
 class ExpectSpec(Strict):
     """What a plan variant must give when checked: a planted fault says which rules it breaks."""
 
     fail: list[Name] = Field(description="ids of the rules the variant must fail; every other rule must not "
                                          "fail (govnet's own tests hold each shipped fault to it)")
+
+
+class LinkSelectorSpec(Strict):
+    """Links chosen by their name, ends and medium: every field given must hold."""
+
+    name: str | None = Field(None, description="a glob on link names, e.g. '*--楚雄州外网核心'")
+    a: Name | SelectorSpec | None = Field(None, description="one end: a node name or a node selector; alone, every "
+                                                            "link with an end it names")
+    b: Name | SelectorSpec | None = Field(None, description="the other end, a node name or a node selector: with a, "
+                                                            "the links from a node a names to one b names (either "
+                                                            "way round)")
+    medium: Medium | None = Field(None, description="only links of this medium, e.g. carrier_line")
+
+
+class RiskGroupSpec(Strict):
+    """A shared-risk group (共享风险组): links and nodes one event fails together.
+
+    One carrier's lines, one conduit, one machine room: ``govnet capacity --failures risk-groups`` fails each
+    group as one case, all its members at once (a failed node takes its links with it).
+    """
+
+    links: list[Name | LinkSelectorSpec] = Field([], description="its links: a link name, a glob on link names, or "
+                                                                 "a link selector (name, a, b, medium); each entry "
+                                                                 "must name at least one link")
+    nodes: list[Name | SelectorSpec] = Field([], description="its nodes: a node selector as text (a node name, "
+                                                             "name:GLOB, site:X,role:Y ...) or as a mapping; each "
+                                                             "entry must name at least one node")
+    reason: str | None = Field(None, description="what the members share, e.g. 中国电信 (one carrier), 中山路管道 "
+                                                 "(one conduit), 州网管中心机房 (one machine room); reports show it")
 
 
 class PlanSpec(Strict):
@@ -595,6 +678,8 @@ class PlanSpec(Strict):
                                                           "gateway, an ACL rule or a domain pair of the plan")
     expect: ExpectSpec | None = Field(None, description="for a plan variant with a planted fault: the rules it must "
                                                         "fail")
+    allocations: AllocationsSpec | None = Field(None, description="the address register (地址分配表) govnet addresses "
+                                                                  "writes: automatic addresses that must not move")
     domain_kinds: dict[KindName, DomainKindSpec] = Field({}, description="the plan's own domain kinds (lower-case "
                                                                          "names), each taking a built-in kind's "
                                                                          "rules")
@@ -604,6 +689,11 @@ class PlanSpec(Strict):
     phases: dict[Name, PhaseSpec] = Field({}, description="rollout phases in order (default one phase, all)")
     defaults: Defaults = Field(Defaults(), description="fields every node and attributes every link take where "
                                                        "nothing closer says")
+    routing: RoutingSpec = Field(RoutingSpec(), json_schema_extra={"default": {"cost": "bandwidth",
+                                                                               "reference_bandwidth": "100G"}},
+                                 description="the link cost model of the IGP: what a link without its own "
+                                             "cost costs (default bandwidth: 100G ÷ bandwidth, as OSPF; hop: "
+                                             "1 per link)")
     groups: dict[Name, GroupSpec] = Field({}, description="named sets of node fields that nodes take with group:")
     templates: dict[Name, TemplateSpec] = Field({}, description="reusable blocks of nodes, links, stars, "
                                                                 "aggregations and tunnels, expanded per site")
@@ -615,6 +705,10 @@ class PlanSpec(Strict):
     aggregations: list[AggregationSpec] = Field([], description="aggregation nodes (汇集点): new units sharing one "
                                                                 "line to a core")
     tunnels: list[TunnelSpec] = Field([], description="IPsec and GRE tunnels between two nodes")
+    risk_groups: dict[Name, RiskGroupSpec] = Field({}, description="shared-risk groups, by name: links and nodes "
+                                                                   "one event fails together (one carrier, one "
+                                                                   "conduit, one machine room); govnet capacity "
+                                                                   "--failures risk-groups fails each as one case")
     vrfs: dict[Name, VrfSpec] = Field({}, description="department VPNs (VRFs), by name; interfaces and nodes join "
                                                       "them with vrf:")
     acls: dict[Name, list[RuleSpec]] = Field({}, description="access lists by name, each an ordered list of rules; "
@@ -625,7 +719,7 @@ class PlanSpec(Strict):
 
 
 SECTIONS_MERGED_AS_MAPS = ("domains", "sites", "phases", "groups", "templates", "nodes", "vrfs", "acls", "services",
-                           "level_templates", "domain_kinds", "declined_policies")
+                           "level_templates", "domain_kinds", "declined_policies", "risk_groups")
 SECTIONS_MERGED_AS_LISTS = ("links", "stars", "aggregations", "tunnels", "traffic", "assumptions", "policies", "waivers",
                             "approvals")
 

@@ -41,7 +41,8 @@ def summarize(net: Network) -> dict[str, Any]:
             for n in net.nodes.values()
         ],
         "link_list": [
-            {"name": l.name, "a": l.a, "b": l.b, "bandwidth_bps": l.bandwidth, "latency_s": l.latency,
+            {"name": l.name, "a": l.a, "b": l.b, "bandwidth_bps": l.bandwidth if l.sized else None,
+             "latency_s": l.latency,
              "medium": l.medium, "shared": l.shared, "phase": net.phases[l.phase].name,
              "subnet": str(l.subnet) if l.subnet else None}
             for l in net.links.values()
@@ -65,6 +66,9 @@ def summary_text(net: Network, data: dict[str, Any]) -> str:
         lines.append(f"  {p['name']:<8} {span:<18} +{p['nodes']} nodes, +{p['links']} links")
     lines.append("roles:")
     lines.extend(f"  {role:<16} {count}" for role, count in data["roles"].items())
-    total = sum(l.bandwidth for l in net.links.values())
-    lines.append(f"installed capacity: {format_bandwidth(total)}b/s over {len(net.links)} links")
+    sized = [l for l in net.links.values() if l.sized]
+    total = sum(l.bandwidth for l in sized)
+    unsized = len(net.links) - len(sized)
+    lines.append(f"installed capacity: {format_bandwidth(total)}b/s over {len(sized)} links"
+                 + (f"; {unsized} links unsized (bandwidth: unknown)" if unsized else ""))
     return "\n".join(lines) + "\n"

@@ -22,6 +22,9 @@ _PORTS = re.compile(r"^\s*(\d+)\s*(?:-\s*(\d+))?\s*$")
 MIN_BANDWIDTH = 1.0  # 1 bit/s: less is no line (and would overflow the link cost)
 MAX_BANDWIDTH = 10e12  # 10 Tb/s: above any single link a plan of this kind has
 MAX_DELAY = 10.0
+# standard line rates (E1, Ethernet, E3, Fast Ethernet, STM-1, STM-4, GbE, STM-16, 10/40/100/400 GbE):
+# what an upgrade or a link sized for its load is given
+STANDARD_RATES = (2e6, 10e6, 34e6, 100e6, 155e6, 622e6, 1e9, 2.5e9, 10e9, 40e9, 100e9, 400e9)
 
 
 def parse_bandwidth(value: object) -> float:

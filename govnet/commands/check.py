@@ -3,7 +3,8 @@
 The packs the law requires of the plan are checked whatever ``policies:``
 or ``--policy`` names (a classified plan always passes ``classified``).
 ``--lang zh`` writes the text report's own words (statuses, headings, the
-summary, rule descriptions and fix hints) in Chinese.
+summary, rule descriptions and fix hints) in Chinese. ``--format github`` and
+``--format gitlab`` annotate a CI run (:mod:`policies.ci_formats`).
 
 Exit status: 0 when no rule at or above ``--fail-on`` fails (a waived failure
 does not count), 1 when one does, 2 on input errors (a bad plan, policy file,
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import click
 
+from policies.ci_formats import CI_FORMATS, ci_report
 from policies.engine import blocking, check_plan
 from policies.i18n import LANGUAGES
 from policies.loader import policies_to_check
@@ -33,7 +35,9 @@ from .common import inputs_of, load, make_folder, plan_argument, refuse_outputs
               help="policy file or built-in pack (repeatable); replaces the plan's own 'policies:' list")
 @click.option("--phase", default=None, metavar="P",
               help="check the plan as built up to phase P; 'all' checks every phase on its own")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "sarif"]), default="text", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "junit", "sarif", *CI_FORMATS]), default="text",
+              show_default=True, help="text for people; json, junit, sarif for tools; github (workflow commands) and "
+                                      "gitlab (Code Quality JSON) for CI annotations")
 @click.option("-o", "--output", default=None, help="write the report to this file instead of stdout")
 @click.option("--fail-on", type=click.Choice(list(reversed(SEVERITIES))), default="high", show_default=True,
               help="exit 1 when a rule of this severity or above fails")
@@ -51,6 +55,7 @@ def check(plan: Path | None, policy_names: tuple[str, ...], phase: str | None, f
     if pcap_dir is not None:
         make_folder(pcap_dir)
     runs = check_plan(net, policies, phase, pcap_dir)
-    emit(render(runs, fmt, fail_on, __version__, lang), output, inputs)
+    text = ci_report(runs, fmt, fail_on) if fmt in CI_FORMATS else render(runs, fmt, fail_on, __version__, lang)
+    emit(text, output, inputs)
     if any(blocking(run.results, fail_on) for run in runs):
         click.get_current_context().exit(1)

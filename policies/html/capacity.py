@@ -39,9 +39,10 @@ def capacity_section(net: Network, results: tuple[RuleResult, ...], context: Con
     sweep = sweep_of(net, context, "n-1") if len(net.links) > 1 else None
     judged = [r for r in results if r.rule.kind in CAPACITY_KINDS]
     report = build_report(net, a, sweep, judged, "n-1" if sweep else "none", warn, fail)
-    links = sorted(report["links"], key=lambda l: (-(l["worst_utilisation"] or 0.0), l["link"]))[:TOP]
+    links = sorted((l for l in report["links"] if l["capacity_bps"] is not None),  # unsized: no utilisation
+                   key=lambda l: (-(l["worst_utilisation"] or 0.0), l["link"]))[:TOP]
     rows = [{"link": l["link"], "a": l["a"], "b": l["b"], "capacity": format_bandwidth(l["capacity_bps"]),
-             "peak": l["utilisation"] or 0.0, "worst": l["worst_utilisation"] or 0.0,
+             "peak": l["busier_utilisation"] or 0.0, "worst": l["worst_utilisation"] or 0.0,
              "failure": l["worst_failure"] or ""} for l in links]
     top = max([1.0] + [r["worst"] for r in rows])
     return {

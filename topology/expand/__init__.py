@@ -20,6 +20,7 @@ rules         ACLs, VRFs, and what interfaces and static routes name
 tunnels       VPN tunnels
 flows         services and traffic flows
 sections      approvals, waivers, declined policies
+risk_groups   shared-risk groups: the links and nodes that fail together
 ============  ====================================================================
 
 Every reference is checked and every problem is collected with the mark of
@@ -55,6 +56,7 @@ from .flows import flows
 from .inheritance import inheritance
 from .links import DEFAULT_BANDWIDTH, DEFAULT_LATENCY, REFERENCE_BANDWIDTH, links
 from .nodes import nodes
+from .risk_groups import risk_groups
 from .rules import rules
 from .sections import sections
 from .sites import sites
@@ -69,6 +71,7 @@ PASSES: tuple[tuple[str, Pass], ...] = (
     ("domains", domains), ("sites", sites), ("inheritance", inheritance), ("templates", templates),
     ("fields", fields), ("pools", pools), ("links", links), ("nodes", nodes), ("addresses", addresses),
     ("rules", rules), ("tunnels", tunnels), ("flows", flows), ("sections", sections),
+    ("risk_groups", risk_groups),
 )
 
 
@@ -103,7 +106,9 @@ def network(d: Draft) -> Network:
         services=freeze(d.services), flows=tuple(d.flows), phases=d.phases, policies=tuple(spec.policies),
         assumptions=tuple(spec.assumptions), waivers=d.waivers, approvals=d.approvals,
         expect_fail=tuple(spec.expect.fail) if spec.expect is not None else None,
-        declined_policies=d.declined, domain_kinds=freeze(d.kinds), mark=d.mark(()),
+        declined_policies=d.declined, domain_kinds=freeze(d.kinds), risk_groups=freeze(d.risk_groups),
+        allocated=tuple((kind, name, block) for (kind, name), block in d.allocated.items()),
+        mark=d.mark(()),
     )
 
 

@@ -3,12 +3,18 @@
 Definition. ``pools`` gives every domain with a pool an allocator
 (:class:`topology.addressing.PoolAllocator`) and reserves in it every block the
 plan writes by hand (interface addresses, LANs), so automatic allocation
-never hands them out again. The ``links`` pass then takes a subnet of its
-domain's ``link_prefix`` for each unaddressed link (in plan order) and the
-``nodes`` pass a /32 loopback for each node (in plan order): the same plan
-always gets the same addresses. ``addresses`` checks the result: no
-address on two interfaces, no two blocks (link subnets, LANs, addresses of
-uncabled interfaces) overlapping.
+never hands them out again, then every block of the plan's address register
+(``allocations:``, the 地址分配表 ``govnet addresses`` writes) that no
+hand-written block overlaps: explicit addresses win. The ``links`` pass then
+takes a subnet of its domain's ``link_prefix`` for each unaddressed link and
+the ``nodes`` pass a /32 loopback for each node: the block the register
+holds for it when it holds one (of that size, in that pool), else the next
+free one in plan order. The same plan always gets the same addresses; with
+a register, adding, removing or renaming a node or link moves no other's
+address (a removed one's block stays reserved until the register is written
+again). ``addresses`` checks the result: no address on two interfaces, no
+two blocks (link subnets, LANs, addresses of uncabled interfaces)
+overlapping.
 
     >>> from topology.expand import draft_of, run
     >>> d = run(draft_of('''
@@ -21,6 +27,20 @@ uncabled interfaces) overlapping.
     ... '''))
     >>> str(d.model_links["a--b"].subnet), str(d.model_nodes["a"].loopback), str(d.model_nodes["b"].loopback)
     ('10.53.1.0/31', '10.53.1.2/32', '10.53.1.3/32')
+
+With a register holding those, a node added before b changes nothing of b's:
+
+    >>> d = run(draft_of('''
+    ... name: demo
+    ... domains: {政务外网: {kind: extranet, pool: 10.53.0.0/16}}
+    ... sites: {楚雄州: {level: prefecture}}
+    ... defaults: {node: {domain: 政务外网, site: 楚雄州, role: core_router}}
+    ... nodes: {a: {lan: 10.53.0.0/24}, new: {}, b: {}}
+    ... links: [{a: a, b: b}]
+    ... allocations: {loopbacks: {a: 10.53.1.2/32, b: 10.53.1.3/32}, links: {a--b: 10.53.1.0/31}}
+    ... '''))
+    >>> [str(d.model_nodes[n].loopback) for n in ("a", "new", "b")]
+    ['10.53.1.2/32', '10.53.1.4/32', '10.53.1.3/32']
 """
 
 from __future__ import annotations
@@ -43,16 +63,37 @@ def pools(d: Draft) -> Draft:
             for alloc in d.allocators.values():
                 if alloc.pool.overlaps(block):
                     alloc.reserve(block)
+    hand_written = [span for alloc in d.allocators.values() for span in alloc.reserved]
+    register = d.spec.allocations
+    entries = [] if register is None else [*(("loopback", n, b) for n, b in register.loopbacks.items()),
+                                           *(("link", n, b) for n, b in register.links.items())]
+    for kind, name, block in entries:
+        start, end = int(block.network_address), int(block.broadcast_address)
+        if any(s <= end and e >= start for s, e in hand_written):
+            continue  # the plan now writes an address there itself: it wins
+        d.register[(kind, name)] = block
+        for alloc in d.allocators.values():
+            if alloc.pool.overlaps(block):
+                alloc.reserve(block)
     return d
 
 
-def allocate(d: Draft, domain: str | None, prefixlen: int, path: tuple) -> ipaddress.IPv4Network | None:
-    """The next free /``prefixlen`` of ``domain``'s pool; None without a pool or once it ran out (recorded)."""
+def allocate(d: Draft, domain: str | None, prefixlen: int, path: tuple,
+             owner: tuple[str, str] | None = None) -> ipaddress.IPv4Network | None:
+    """The block of ``owner`` (``("loopback"|"link", name)``): the register's when it holds one of that size in
+    ``domain``'s pool, else the next free /``prefixlen``; None without a pool or once it ran out (recorded)."""
     alloc = d.allocators.get(domain or "")
     if alloc is None:
         return None
+    kept = d.register.get(owner) if owner is not None else None
+    if owner is not None and kept is not None and kept.prefixlen == prefixlen and kept.subnet_of(alloc.pool):
+        d.allocated[owner] = kept
+        return kept
     try:
-        return alloc.allocate(prefixlen)
+        block = alloc.allocate(prefixlen)
+        if owner is not None:
+            d.allocated[owner] = block
+        return block
     except PoolExhausted as exc:
         d.error(("domains", domain, "pool"), f"domain '{domain}': {exc}", "give the domain a larger pool")
         d.allocators.pop(domain or "", None)

@@ -44,6 +44,7 @@ from ..model import (
     Link,
     Node,
     Phase,
+    RiskGroup,
     Service,
     Site,
     Tunnel,
@@ -154,6 +155,8 @@ class Draft:
     fields: dict[str, Fields] = field(default_factory=dict)
     # address plan, links, nodes
     allocators: dict[str, PoolAllocator] = field(default_factory=dict)
+    register: dict[tuple[str, str], ipaddress.IPv4Network] = field(default_factory=dict)  # (loopback|link, name)
+    allocated: dict[tuple[str, str], ipaddress.IPv4Network] = field(default_factory=dict)  # handed out automatically
     interfaces: dict[str, dict[str, Interface]] = field(default_factory=dict)  # cabled interfaces, by node
     model_links: dict[str, Link] = field(default_factory=dict)
     model_nodes: dict[str, Node] = field(default_factory=dict)
@@ -166,6 +169,8 @@ class Draft:
     approvals: tuple[Approval, ...] = ()
     waivers: tuple[Waiver, ...] = ()
     declined: tuple[DeclinedPolicy, ...] = ()
+    # risk groups
+    risk_groups: dict[str, RiskGroup] = field(default_factory=dict)
     contexts: dict[str, Context] = field(default_factory=dict, repr=False)
 
     @classmethod

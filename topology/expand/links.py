@@ -5,7 +5,12 @@ interface name takes the node's next free ``e0``, ``e1`` ... in plan order,
 and an interface takes one link. A link's attributes are its own, then
 ``defaults.link``, then the built-in defaults: 1 Gbit/s, 1 ms, medium
 ``lan``, shared when the medium is untrusted (:data:`~topology.vocabulary.UNTRUSTED_MEDIA`),
-OSPF-style cost ``REFERENCE_BANDWIDTH / bandwidth``, MTU 1500. Its phase is
+the cost of the plan's link cost model (``routing:``; by default OSPF-style
+``reference_bandwidth / bandwidth``, at least 1, with a 100 Gbit/s reference;
+``cost: hop`` prices every link at 1), MTU 1500. ``bandwidth: unknown`` leaves
+a link unsized (:attr:`~topology.model.Link.sized` false, the 1 Gbit/s default
+as a placeholder); the bandwidth cost model cannot price it, so it needs its
+own ``cost`` or ``routing: {cost: hop}``. Its phase is
 the latest of its own and its two nodes'. Its addresses are those written on
 its interfaces (one written end gets the first free host of that subnet),
 else a subnet of ``link_prefix`` from the pool of the link's ``domain``,
@@ -23,6 +28,20 @@ else of the first end's domain. A link without a name is called
     ... '''), upto="links")
     >>> [(l.name, l.a_if, l.b_if, l.cost) for l in d.model_links.values()]
     [('a--b', 'e0', 'e0', 10), ('a:e1--b:e1', 'e1', 'e1', 100)]
+
+Every link costs 1 under ``routing: {cost: hop}``, whatever its bandwidth:
+
+    >>> d = run(draft_of('''
+    ... name: demo
+    ... routing: {cost: hop}
+    ... domains: {政务外网: {kind: extranet, pool: 10.53.0.0/16}}
+    ... sites: {楚雄州: {level: prefecture}}
+    ... defaults: {node: {domain: 政务外网, site: 楚雄州, role: core_router}}
+    ... nodes: {a: {}, b: {}}
+    ... links: [{a: a, b: b, bandwidth: 10G}, {a: a, b: b, bandwidth: unknown}, {a: a, b: b, cost: 7}]
+    ... '''), upto="links")
+    >>> [(l.cost, l.sized) for l in d.model_links.values()]
+    [(1, True), (1, False), (7, True)]
 """
 
 from __future__ import annotations
@@ -30,7 +49,7 @@ from __future__ import annotations
 import ipaddress
 
 from ..model import Interface, Link
-from ..schema import LinkAttrs
+from ..schema import LinkAttrs, RoutingSpec
 from ..validation import suggest
 from ..vocabulary import UNTRUSTED_MEDIA
 from .address_plan import allocate
@@ -38,8 +57,22 @@ from .draft import Draft, LinkDraft, set_fields
 
 DEFAULT_BANDWIDTH = 1e9
 DEFAULT_LATENCY = 1e-3
-REFERENCE_BANDWIDTH = 100e9  # link cost = reference / bandwidth, as OSPF does
+REFERENCE_BANDWIDTH = 100e9  # the default routing.reference_bandwidth: link cost = reference / bandwidth, as OSPF does
 DEFAULT_MTU = 1500
+UNKNOWN_BANDWIDTH = "unknown"  # bandwidth: unknown, a link left unsized
+
+
+def default_cost(routing: RoutingSpec, bandwidth: float) -> int:
+    """What a link of ``bandwidth`` bit/s without a cost of its own costs under the plan's cost model.
+
+    >>> default_cost(RoutingSpec(), 1e9), default_cost(RoutingSpec(cost="hop"), 1e9)
+    (100, 1)
+    >>> default_cost(RoutingSpec(reference_bandwidth=1e12), 400e9)
+    2
+    """
+    if routing.cost == "hop":
+        return 1
+    return max(1, int(routing.reference_bandwidth // bandwidth))
 
 
 def links(d: Draft) -> Draft:
@@ -98,13 +131,20 @@ def _link(d: Draft, draft: LinkDraft, ends: list[tuple[str, str]], attrs: dict) 
     subnet, addresses = _addresses(d, draft, ends, name, attrs.get("domain") or d.fields[ends[0][0]].get("domain"))
     medium = attrs.get("medium") or "lan"
     bandwidth = attrs.get("bandwidth") or DEFAULT_BANDWIDTH
+    sized = bandwidth != UNKNOWN_BANDWIDTH
+    if not sized:
+        bandwidth = DEFAULT_BANDWIDTH  # a placeholder for delays; no capacity rule judges an unsized link
+    cost = attrs.get("cost") or default_cost(d.spec.routing, bandwidth)
+    if not sized and not attrs.get("cost") and d.spec.routing.cost == "bandwidth":
+        d.error(draft.path, f"link {name} has bandwidth unknown, so the bandwidth cost model cannot price it",
+                "give the link a cost:, a bandwidth, or set routing: {cost: hop}")
     d.model_links[name] = Link(
         name=name, a=ends[0][0], a_if=ends[0][1], b=ends[1][0], b_if=ends[1][1], bandwidth=bandwidth,
         latency=attrs["latency"] if attrs.get("latency") is not None else DEFAULT_LATENCY,
         medium=medium, shared=attrs["shared"] if attrs.get("shared") is not None else medium in UNTRUSTED_MEDIA,
-        cost=attrs.get("cost") or max(1, int(REFERENCE_BANDWIDTH // bandwidth)), phase=phase, subnet=subnet,
+        cost=cost, phase=phase, subnet=subnet,
         channel=attrs["channel"] if attrs.get("channel") is not None else True,
-        mtu=attrs.get("mtu") or DEFAULT_MTU, mark=d.mark(draft.path),
+        mtu=attrs.get("mtu") or DEFAULT_MTU, mark=d.mark(draft.path), sized=sized,
     )
     for (node, ifname), address in zip(ends, addresses):
         spec = d.nodes[node].interfaces.get(ifname)
@@ -134,7 +174,7 @@ def _addresses(d: Draft, draft: LinkDraft, ends: list[tuple[str, str]], name: st
     prefixlen = d.spec.domains[pool_domain].link_prefix if domain is not None and domain.pool and pool_domain else None
     if not prefixlen:
         return None, addresses
-    subnet = allocate(d, pool_domain, prefixlen, draft.path)
+    subnet = allocate(d, pool_domain, prefixlen, draft.path, ("link", name))
     if subnet is None:
         return None, addresses
     first = int(subnet.network_address) + (0 if prefixlen == 31 else 1)

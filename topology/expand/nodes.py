@@ -40,7 +40,7 @@ def nodes(d: Draft) -> Draft:
                 interfaces[ifname] = Interface(name, ifname, spec.address, None, spec.acl_in, spec.acl_out,
                                                spec.vrf or f.get("vrf"), spec.nat, spec.cost,
                                                d.mark(draft.path + ("interfaces", ifname)))
-        loopback = allocate(d, domain, 32, draft.path) if domain in d.domains else None
+        loopback = allocate(d, domain, 32, draft.path, ("loopback", name)) if domain in d.domains else None
         classification = f.get("classification")
         gateway = draft.gateway
         d.model_nodes[name] = Node(

@@ -1,13 +1,17 @@
 """Import networks described elsewhere as govnet plans.
 
-Two public formats of real networks are read:
+Two public formats of real networks, and the spreadsheets planners keep, are read:
 
 - Internet Topology Zoo GraphML (``*.graphml``): :mod:`.topologyzoo`;
 - SNDlib native text (``?SNDlib native format`` header, ``NODES ( ... )``):
-  :mod:`.sndlib`.
+  :mod:`.sndlib`;
+- spreadsheets of node and link sheets (``*.xlsx``, ``*.csv``): :mod:`.spreadsheet`.
 
 :func:`import_file` picks the reader by the file's suffix and content and
 returns the plan as plain data in the plan format (:mod:`topology.schema`);
+what the file leaves open (the unit, how unsized links are sized, the link
+cost model) is decided by :class:`~.options.ImportOptions` and written to the
+plan's ``assumptions``;
 :func:`dump_plan` turns it into YAML text, byte-identical for the same input.
 A file that is neither format raises :class:`ImporterError`; a file of the
 right format with errors raises :class:`~topology.errors.PlanError` whose
@@ -37,38 +41,40 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from ..errors import GovnetError
+from .options import ImporterError, ImportOptions
 from .plan_yaml import dump_plan
 from .sndlib import import_sndlib
+from .spreadsheet import import_spreadsheet, is_spreadsheet
 from .topologyzoo import import_topologyzoo
 
 MAX_IMPORT_BYTES = 64 * 1024 * 1024
-FORMATS: dict[str, Callable[[bytes, str, str | None], dict[str, Any]]] = {
+FORMATS: dict[str, Callable[[bytes, str, str | None, ImportOptions | None], dict[str, Any]]] = {
     "topologyzoo": import_topologyzoo,
     "sndlib": import_sndlib,
+    "spreadsheet": import_spreadsheet,
 }
 _SNDLIB_SECTION = re.compile(rb"(?m)^[ \t]*(NODES|LINKS|DEMANDS|META)[ \t]*\(")
 
-__all__ = ["FORMATS", "ImporterError", "detect_format", "dump_plan", "import_bytes", "import_file"]
+__all__ = ["FORMATS", "ImportOptions", "ImporterError", "detect_format", "dump_plan", "import_bytes", "import_file"]
 
 
-class ImporterError(GovnetError):
-    """A file could not be imported: missing, unreadable, too large or of no format govnet reads."""
-
-
-def import_file(path: str | Path, name: str | None = None) -> dict[str, Any]:
+def import_file(path: str | Path, name: str | None = None, options: ImportOptions | None = None) -> dict[str, Any]:
     """The plan for the network in ``path`` (named ``name`` if given); raises ImporterError or PlanError."""
-    return import_bytes(_read(Path(path)), str(path), name)
+    return import_bytes(_read(Path(path)), str(path), name, options=options)
 
 
-def import_bytes(data: bytes, file: str, name: str | None = None, fmt: str | None = None) -> dict[str, Any]:
+def import_bytes(data: bytes, file: str, name: str | None = None, fmt: str | None = None,
+                 options: ImportOptions | None = None) -> dict[str, Any]:
     """The plan for ``data`` read from ``file`` (which names it in errors), of format ``fmt`` or detected."""
     reader = FORMATS[fmt or detect_format(data, file)]
-    return reader(data, file, name)
+    return reader(data, file, name, options)
 
 
 def detect_format(data: bytes, file: str) -> str:
-    """``'topologyzoo'`` or ``'sndlib'`` from the suffix of ``file`` and the content; raises ImporterError."""
+    """``'topologyzoo'``, ``'sndlib'`` or ``'spreadsheet'`` from the suffix of ``file`` and the content; raises
+    ImporterError."""
+    if is_spreadsheet(data, file):
+        return "spreadsheet"
     head = data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n")
     if Path(file).suffix.lower() == ".graphml" or b"<graphml" in head:
         return "topologyzoo"
@@ -80,7 +86,8 @@ def detect_format(data: bytes, file: str) -> str:
     if head.startswith(b"?SNDlib") or _SNDLIB_SECTION.search(data):
         return "sndlib"
     raise ImporterError(f"cannot tell the format of {file}; govnet imports Internet Topology Zoo GraphML (.graphml) "
-                        "and SNDlib native text (starting '?SNDlib native format', with NODES ( ... ))")
+                        "and SNDlib native text (starting '?SNDlib native format', with NODES ( ... )), and "
+                        "spreadsheets of nodes and links (.xlsx, .csv)")
 
 
 def _read(path: Path) -> bytes:

@@ -17,7 +17,12 @@ files. The mapping:
   both ends have coordinates; parallel edges are kept, self-loops dropped.
 
 Every choice a file forces (defaults, renamed PoPs, dropped self-loops) is
-written to the plan's ``assumptions``.
+written to the plan's ``assumptions``, the link cost model among them
+(``--cost bandwidth``, the default, or ``hop``). ``--size none`` leaves links
+without a usable ``LinkSpeedRaw`` unsized (``bandwidth: unknown``, routed by
+hops) instead of giving them the default; the file has no modules, demands,
+units or routing costs, so the other ``--size`` choices, ``--unit`` and
+``--cost file`` are refused.
 
 Kunming and Chuxiong are 118 km apart (1.17° of longitude at 25° N), 0.589 ms
 of fibre::
@@ -45,26 +50,47 @@ import math
 from pathlib import PurePath
 from typing import Any
 
+from ..expand.links import UNKNOWN_BANDWIDTH
 from ..units import MAX_BANDWIDTH
 from .builder import DEFAULT_BANDWIDTH, DEFAULT_LATENCY, PlanBuilder, number_text
 from .geo import fibre_delay, great_circle_m, is_lat_lon
 from .graphml import GraphmlGraph, GraphmlNode, read_graphml
 from .naming import clean_name, unique_names
+from .options import ImporterError, ImportOptions
 
 CITATION = ('Licence CC BY 4.0; cite S. Knight, H. X. Nguyen, N. Falkner, R. Bowden, M. Roughan, '
             '"The Internet Topology Zoo", IEEE JSAC 29(9), 2011.')
 
 
-def import_topologyzoo(data: bytes, file: str, name: str | None = None) -> dict[str, Any]:
-    """The plan (a dict in the plan format) for Topology Zoo GraphML ``data``; raises PlanError."""
+def import_topologyzoo(data: bytes, file: str, name: str | None = None,
+                       options: ImportOptions | None = None) -> dict[str, Any]:
+    """The plan (a dict in the plan format) for Topology Zoo GraphML ``data``; raises PlanError or ImporterError."""
+    options = options or ImportOptions()
+    _check_options(options)
     graph = read_graphml(data, file)
     filename = PurePath(file).name
     builder = PlanBuilder(name or _network_name(graph, filename), _text(graph.data.get("Network")),
                           _description(graph, filename))
     names, coords = _add_nodes(builder, graph.nodes)
-    stats = _add_links(builder, graph, names, coords)
-    _note(builder, graph, filename, names, coords, stats)
+    unsized = options.size == "none"
+    stats = _add_links(builder, graph, names, coords, unsized)
+    _note(builder, graph, filename, names, coords, stats, unsized)
+    builder.choose_cost_model(options.cost, len(stats["no_speed"]) + len(stats["bad_speed"]) if unsized else 0)
     return builder.to_dict()
+
+
+def _check_options(options: ImportOptions) -> None:
+    if options.unit is not None:
+        raise ImporterError("--unit is for SNDlib files without a META unit; a Topology Zoo file's LinkSpeedRaw is "
+                            "in bit/s")
+    if options.size not in (None, "none") or options.headroom is not None:
+        what = f"--size {options.size}" if options.size not in (None, "none") else "--headroom"
+        raise ImporterError(f"{what} needs the modules and demands of an SNDlib file; a Topology Zoo "
+                            f"file has neither: links without LinkSpeedRaw take {DEFAULT_BANDWIDTH}, or stay unsized "
+                            "with --size none")
+    if options.cost == "file":
+        raise ImporterError("--cost file takes the routing costs of an SNDlib file; a Topology Zoo file has none: "
+                            "use --cost hop or --cost bandwidth")
 
 
 def _text(value: Any) -> str | None:
@@ -128,7 +154,7 @@ def _add_nodes(builder: PlanBuilder, nodes: list[GraphmlNode]) -> tuple[dict[str
 
 
 def _add_links(builder: PlanBuilder, graph: GraphmlGraph, names: dict[str, str],
-               coords: dict[str, tuple[float, float]]) -> dict[str, list[int]]:
+               coords: dict[str, tuple[float, float]], unsized: bool = False) -> dict[str, list[int]]:
     """Add every edge but self-loops; returns the lines of edges by what the import did with them."""
     stats: dict[str, list[int]] = {"self_loop": [], "no_speed": [], "bad_speed": [], "no_coords": [], "links": []}
     for edge in graph.edges:
@@ -146,13 +172,14 @@ def _add_links(builder: PlanBuilder, graph: GraphmlGraph, names: dict[str, str],
             latency = fibre_delay(great_circle_m(*coords[edge.source], *coords[edge.target]))
         else:
             stats["no_coords"].append(edge.mark.line)
-        builder.add_link(names[edge.source], names[edge.target], bandwidth=speed, latency=latency)
+        bandwidth: float | str | None = UNKNOWN_BANDWIDTH if speed is None and unsized else speed
+        builder.add_link(names[edge.source], names[edge.target], bandwidth=bandwidth, latency=latency)
         stats["links"].append(edge.mark.line)
     return stats
 
 
 def _note(builder: PlanBuilder, graph: GraphmlGraph, filename: str, names: dict[str, str],
-          coords: dict[str, tuple[float, float]], stats: dict[str, list[int]]) -> None:
+          coords: dict[str, tuple[float, float]], stats: dict[str, list[int]], unsized: bool = False) -> None:
     links = len(stats["links"])
     builder.note(f"Imported from the Internet Topology Zoo file {filename}: {len(names)} PoPs and {links} links; "
                  "every PoP is a router in one extranet domain, every link leased fibre.")
@@ -168,9 +195,11 @@ def _note(builder: PlanBuilder, graph: GraphmlGraph, filename: str, names: dict[
                      "field); link latency is the great-circle distance between them at 2e8 m/s (light in fibre).")
     if any(n.data.get("Internal") == 0 for n in graph.nodes):
         builder.note("The tag 'external' marks PoPs the source lists as not internal (Internal = 0).")
-    _note_lines(builder, stats["no_speed"], links, f"give no LinkSpeedRaw; they take the default bandwidth {DEFAULT_BANDWIDTH}")
-    _note_lines(builder, stats["bad_speed"], links,
-                f"give a LinkSpeedRaw outside (0, 10T] bits/s; they take the default bandwidth {DEFAULT_BANDWIDTH}")
+    fate = (("they are left unsized (--size none), marked bandwidth: unknown, so the capacity rules are not "
+             "applicable (never passed) until they are given bandwidths") if unsized else
+            f"they take the default bandwidth {DEFAULT_BANDWIDTH} (--size none would leave them unsized)")
+    _note_lines(builder, stats["no_speed"], links, f"give no LinkSpeedRaw; {fate}")
+    _note_lines(builder, stats["bad_speed"], links, f"give a LinkSpeedRaw outside (0, 10T] bits/s; {fate}")
     _note_lines(builder, stats["no_coords"], links,
                 f"end at a PoP without coordinates; they take the default latency {DEFAULT_LATENCY}")
     if stats["self_loop"]:

@@ -57,3 +57,11 @@ def lab_of(tmp_path: Path, text: str, **options: object) -> Iterator[tuple[str, 
         yield name, folder
     finally:
         down(name, folder)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every lab test on one worker (``--dist loadgroup``): labs are kernel state, brought up one at a time."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in Path(str(item.path)).parents:
+            item.add_marker(pytest.mark.xdist_group("lab"))
