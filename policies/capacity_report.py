@@ -331,8 +331,12 @@ def draw_utilisation(net: Network, report: dict[str, Any], warn: float, fail_at:
     for x, name, style in ((warn, "warn", ":"), (fail_at, "fail", "--"), (1.0, "100 %", "-")):
         ax.axvline(x, color="#333333", linestyle=style, linewidth=1)
         ax.text(x, ax.get_ylim()[1] * 0.95, f" {name}", fontsize=8, va="top")
-    if peak:  # no link of known capacity: an empty histogram, on a linear scale
+    if peak:
         ax.set_yscale("log")
+    else:  # no link of known capacity (bandwidth: unknown): nothing to count, and the picture says so
+        ax.set_yticks([])
+        ax.text(0.5, 0.5, "no link of known capacity: utilisation unknown", transform=ax.transAxes, ha="center",
+                va="center", fontsize=10)
     ax.set_xlabel("utilisation of the busier direction")
     ax.set_ylabel("links")
     ax.legend(loc="upper right", fontsize=8)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
@@ -24,6 +24,9 @@ from .model import Network
 from .schema import SECTIONS_MERGED_AS_LISTS, SECTIONS_MERGED_AS_MAPS, PlanSpec
 from .validation import issues_from_validation
 from .yaml_source import YamlDoc, parse_yaml_text, read_yaml_file
+
+if TYPE_CHECKING:
+    from .expand import Draft
 
 MAX_INCLUDE_DEPTH = 16
 MAX_INCLUDED_FILES = 200
@@ -98,6 +101,15 @@ def load_text(text: str, name: str = "plan.yaml") -> Network:
 
     spec, marks = spec_of_text(text, name)
     return expand_plan(spec, marks, name)
+
+
+def draft_of(text: str, name: str = "plan.yaml") -> Draft:
+    """A fresh expansion draft of the plan written in ``text`` (validated, not expanded): for the examples of the
+    passes of :mod:`topology.expand` and for tests."""
+    from .expand import Draft
+
+    spec, marks = spec_of_text(text, name)
+    return Draft.start(spec, marks, name)
 
 
 def include_boundary(plan: Path) -> Path:

@@ -66,7 +66,8 @@ import re
 import types
 import typing
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, Protocol
 
 from pydantic import AfterValidator, BaseModel, WithJsonSchema
 from pydantic_core import PydanticCustomError
@@ -78,11 +79,10 @@ from .vocabulary import (
     CLASSIFICATIONS,
     DOMAIN_KIND_PATTERN,
     DOMAIN_KINDS,
+    LEVELS,
+    ROLES,
     UNTRUSTED_KINDS,
 )
-
-if TYPE_CHECKING:
-    from .schema import SelectorSpec
 
 PUBLIC_KINDS = UNTRUSTED_KINDS  # kinds that are public even when a plan calls them trusted
 SELECTOR_WORDS = ("*", "any", "classified", "unclassified", "public", "trusted")
@@ -296,7 +296,43 @@ def _listed(value: str | Sequence[str] | None) -> list[str] | None:
     return None if value is None else ([value] if isinstance(value, str) else list(value))
 
 
-def node_matches(spec: SelectorSpec, node: Node, sites: Mapping[str, Site],
+class NodeQuery(Protocol):
+    """A node selector's terms, read only: :class:`NodeTerms` (from text) or ``topology.schema.SelectorSpec``
+    (a mapping in a plan or policy file, which this module does not import: the schema builds on it)."""
+
+    @property
+    def node(self) -> str | None: ...
+    @property
+    def name(self) -> str | None: ...
+    @property
+    def site(self) -> str | None: ...
+    @property
+    def domain(self) -> str | None: ...
+    @property
+    def role(self) -> str | Sequence[str] | None: ...
+    @property
+    def level(self) -> str | None: ...
+    @property
+    def service(self) -> str | Sequence[str] | None: ...
+    @property
+    def tag(self) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class NodeTerms:
+    """The terms of a node selector written as text (``site:楚雄州,role:server``): every one given must hold."""
+
+    node: str | None = None
+    name: str | None = None
+    site: str | None = None
+    domain: str | None = None
+    role: str | None = None
+    level: str | None = None
+    service: str | None = None
+    tag: str | None = None
+
+
+def node_matches(spec: NodeQuery, node: Node, sites: Mapping[str, Site],
                  domains: Mapping[str, Domain]) -> bool:
     """Whether ``node`` is one the node selector ``spec`` names (every field given must hold)."""
     if spec.node is not None and node.name != spec.node:
@@ -331,7 +367,7 @@ def _below(site: str, top: str, sites: Mapping[str, Site]) -> bool:
     return False
 
 
-def select(net: Network, spec: SelectorSpec) -> list[str]:
+def select(net: Network, spec: NodeQuery) -> list[str]:
     """The nodes a node selector names, in plan order."""
     return [n.name for n in net.nodes.values() if node_matches(spec, n, net.sites, net.domains)]
 
@@ -339,14 +375,12 @@ def select(net: Network, spec: SelectorSpec) -> list[str]:
 TEXT_KEYS = ("node", "name", "site", "domain", "role", "level", "service", "tag")
 
 
-def parse_selector(text: str, net: Network | None = None) -> SelectorSpec:
+def parse_selector(text: str, net: Network | None = None) -> NodeTerms:
     """The node selector a text like ``site:楚雄州,role:server`` writes; raises SelectorError.
 
     A bare term is a node name (with ``*`` or ``?``, a glob on node names);
     with ``net`` given, a bare term with a colon that names a node is that node.
     """
-    from .schema import SelectorSpec
-
     terms: dict[str, str] = {}
     stripped = (text or "").strip()
     if not stripped:
@@ -368,10 +402,14 @@ def parse_selector(text: str, net: Network | None = None) -> SelectorSpec:
         if key in terms:
             raise SelectorError(f"selector '{text}' gives '{key}:' twice; a node has one {key}")
         terms[key] = value
-    try:
-        return SelectorSpec.model_validate(terms)
-    except Exception as exc:
-        raise SelectorError(f"selector '{text}': {str(exc).splitlines()[-1].strip()}") from None
+    for key, allowed in (("role", ROLES), ("level", LEVELS)):
+        if key in terms and terms[key] not in allowed:
+            close = close_match(terms[key], allowed)
+            raise SelectorError(f"selector '{text}': {key} '{terms[key]}' is not one of {', '.join(allowed)}"
+                                + (f" (did you mean '{close}'?)" if close else ""))
+    if "domain" in terms and (problem := selector_problem(terms["domain"])):
+        raise SelectorError(f"selector '{text}': {problem[0]} ({problem[1]})")
+    return NodeTerms(**terms)
 
 
 def select_union(net: Network, texts: Iterable[str]) -> list[str]:
@@ -411,7 +449,7 @@ def select_nodes(net: Network, text: str) -> list[str]:
     return out
 
 
-def _check_terms(net: Network, spec: SelectorSpec, text: str) -> None:
+def _check_terms(net: Network, spec: NodeQuery, text: str) -> None:
     """Each term on its own must name something: a typo is an error, not an empty answer."""
     def hint(value: str, known: Iterable[str]) -> str:
         close = close_match(value, list(known), cutoff=0.5)

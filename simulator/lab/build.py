@@ -35,7 +35,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from topology.model import Network
@@ -46,6 +46,7 @@ from .errors import LabError
 from .fib import backbone, forwarding_table, node_vrfs
 from .firewall import Port, ruleset
 from .kernel import detect, mechanisms, require
+from .layout import Layout
 from .netns import (
     add_namespaces,
     delete_namespaces,
@@ -74,31 +75,6 @@ TUN_MTU = 1400
 READY_TIMEOUT = 60.0
 RULE_PREF = 1000
 TUNNEL_RULE_PREF = 900
-
-
-@dataclass
-class Layout:
-    """Where every part of the plan lives in the kernel (computed from the network, before anything is made)."""
-
-    namespaces: dict[str, str]
-    devices: list[Device]
-    tables: dict[str | None, int]
-    lab: str = ""
-    ports: dict[str, dict[str, Port]] = field(default_factory=dict)  # node -> plan interface -> Port
-    tuns: dict[str, dict[str, TunnelEnd]] = field(default_factory=dict)  # node -> TUN device -> end
-
-    def device(self, node: str, ifname: str, vrf: str | None, net: Network) -> str:
-        """The device a packet in ``vrf`` leaves ``node`` on through plan interface ``ifname``."""
-        port = self.ports[node][ifname]
-        if len(port.devices) > 1 and backbone(net, node, ifname):
-            return port.devices[list(self.tables).index(vrf)]
-        return port.devices[0]
-
-    def tun_of(self, node: str, tunnel: str) -> str:
-        for dev, end in self.tuns.get(node, {}).items():
-            if end.tunnel == tunnel:
-                return dev
-        raise LabError(f"{node} has no endpoint of tunnel {tunnel}")
 
 
 def _mac(ns_index: int, if_index: int, vrf_index: int) -> str:

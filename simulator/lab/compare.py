@@ -74,6 +74,19 @@ def _outer(h: Header) -> Header:
 
 
 @dataclass
+class RouteVerdict:
+    """One (node, VRF, destination) of a routing-daemon lab: the kernel's converged route against the simulator's."""
+
+    node: str
+    vrf: str | None
+    destination: str
+    kernel: str
+    simulator: str
+    agrees: bool
+    expected: str | None = None  # a documented difference of the model, not counted as a disagreement
+
+
+@dataclass
 class Verdict:
     """One checked packet: both stories, and where they part (None: they agree)."""
 

@@ -36,20 +36,18 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from topology.model import Network
 
 from ..forwarding import Forwarder
 from ..headerspace import ip_text
 from ..routing import BOUNDARY_PENALTY
+from .compare import RouteVerdict
 from .errors import LabError, LabUnavailable
 from .fib import decision_runs
+from .layout import Layout
 from .netns import ip_batch, run
 from .state import LabState
-
-if TYPE_CHECKING:
-    from .build import Layout
 
 FRR = Path("/usr/lib/frr")
 FRR_RUNTIME = Path("/run/govnet-lab-frr")
@@ -317,7 +315,6 @@ def _unicast_in(lo: int, hi: int) -> int | None:
 
 def compare_routes(net: Network, fw: Forwarder, state: LabState) -> list:
     """After convergence, every forwarding node's kernel route against the simulator's, run by run."""
-    from .run import RouteVerdict
 
     converge(state, net, fw)
     out = []

@@ -37,7 +37,7 @@ from .checks import (
     pair_checks,
     reach_checks,
 )
-from .compare import Verdict, compare, simulate_along, story_text
+from .compare import RouteVerdict, Verdict, compare, simulate_along, story_text
 from .errors import LabError
 from .kernel import kernel_release
 from .network import lab_network
@@ -45,19 +45,6 @@ from .state import LabState, load_state, state_dir
 
 BATCH = 128
 MAX_IDS = 65535
-
-
-@dataclass
-class RouteVerdict:
-    """One (node, VRF, destination) of a routing-daemon lab: the kernel's converged route against the simulator's."""
-
-    node: str
-    vrf: str | None
-    destination: str
-    kernel: str
-    simulator: str
-    agrees: bool
-    expected: str | None = None  # a documented difference of the model, not counted as a disagreement
 
 
 @dataclass

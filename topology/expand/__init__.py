@@ -27,6 +27,7 @@ Every reference is checked and every problem is collected with the mark of
 the YAML that caused it, so one run reports all of them; :func:`expand_plan`
 raises them together as a :class:`~topology.errors.PlanError`.
 
+    >>> from topology.loader import draft_of
     >>> net = network(run(draft_of('''
     ... name: demo
     ... domains: {政务外网: {kind: extranet}}
@@ -63,7 +64,7 @@ from .sites import sites
 from .templates import templates
 from .tunnels import tunnels
 
-__all__ = ["DEFAULT_BANDWIDTH", "DEFAULT_LATENCY", "PASSES", "REFERENCE_BANDWIDTH", "Draft", "draft_of",
+__all__ = ["DEFAULT_BANDWIDTH", "DEFAULT_LATENCY", "PASSES", "REFERENCE_BANDWIDTH", "Draft",
            "expand_plan", "network", "run"]
 
 Pass = Callable[[Draft], Draft]
@@ -116,10 +117,3 @@ def expand_plan(spec: PlanSpec, marks: dict, root: Path | str) -> Network:
     """Expand a validated plan into the immutable model; raises PlanError."""
     return network(run(Draft.start(spec, marks, root)))
 
-
-def draft_of(text: str, name: str = "plan.yaml") -> Draft:
-    """A fresh draft of the plan written in ``text`` (validated, not expanded): for examples and tests."""
-    from ..loader import spec_of_text
-
-    spec, marks = spec_of_text(text, name)
-    return Draft.start(spec, marks, name)

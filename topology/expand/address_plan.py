@@ -16,7 +16,8 @@ again). ``addresses`` checks the result: no address on two interfaces, no
 two blocks (link subnets, LANs, addresses of uncabled interfaces)
 overlapping.
 
-    >>> from topology.expand import draft_of, run
+    >>> from topology.expand import run
+    >>> from topology.loader import draft_of
     >>> d = run(draft_of('''
     ... name: demo
     ... domains: {政务外网: {kind: extranet, pool: 10.53.0.0/16}}

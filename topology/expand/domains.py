@@ -8,7 +8,8 @@ extranet kinds unless the plan says otherwise), its clearance as an index of
 :data:`~topology.vocabulary.CLASSIFICATIONS` and its pool: its own, else the
 next free /16 of 10.128.0.0/9 (:func:`topology.addressing.auto_pools`).
 
-    >>> from topology.expand import draft_of, run
+    >>> from topology.expand import run
+    >>> from topology.loader import draft_of
     >>> d = run(draft_of('''
     ... name: demo
     ... phases: {一期: {}, 二期: {}}

@@ -14,7 +14,7 @@ Problems are collected on the draft (``draft.error``) with the mark of the
 YAML that caused them, so one run reports all of them; a limit reached stops
 expansion with :class:`TooLarge` after recording why.
 
-    >>> from topology.expand import draft_of
+    >>> from topology.loader import draft_of
     >>> d = draft_of("name: demo")
     >>> d.spec.name, d.nodes, d.issues.issues
     ('demo', {}, [])

@@ -9,7 +9,8 @@ counts as not given. Every node must end with a role, a known domain and a
 known site; a one-way gateway must say its direction, in known domains; an
 MCU's parent must be a node.
 
-    >>> from topology.expand import draft_of, run
+    >>> from topology.expand import run
+    >>> from topology.loader import draft_of
     >>> d = run(draft_of('''
     ... name: demo
     ... domains: {政务外网: {kind: extranet}}

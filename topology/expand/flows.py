@@ -7,7 +7,8 @@ template-like ``{prefecture}政务云`` reaches each sender's own prefecture;
 ``bidirectional`` adds the reverse flow. A flow's rate is the entry's, else
 the service's; its phase the latest of the entry's and its two ends'.
 
-    >>> from topology.expand import draft_of, run
+    >>> from topology.expand import run
+    >>> from topology.loader import draft_of
     >>> d = run(draft_of('''
     ... name: demo
     ... domains: {政务外网: {kind: extranet, pool: 10.53.0.0/16}}

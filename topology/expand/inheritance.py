@@ -7,7 +7,8 @@ followed by itself: applying a template applies its order. A group or
 template that names an unknown one, or takes part in a cycle, is an error
 and the offending edge is ignored.
 
-    >>> from topology.expand import draft_of, run
+    >>> from topology.expand import run
+    >>> from topology.loader import draft_of
     >>> d = run(draft_of('''
     ... name: demo
     ... groups:

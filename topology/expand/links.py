@@ -17,7 +17,8 @@ else a subnet of ``link_prefix`` from the pool of the link's ``domain``,
 else of the first end's domain. A link without a name is called
 ``a--b`` (``a:if--b:if`` for a parallel one).
 
-    >>> from topology.expand import draft_of, run
+    >>> from topology.expand import run
+    >>> from topology.loader import draft_of
     >>> d = run(draft_of('''
     ... name: demo
     ... domains: {政务外网: {kind: extranet, pool: 10.53.0.0/16}}

@@ -6,7 +6,8 @@ Each node in a domain with a pool gets a /32 loopback from it, in plan
 order. An interface without a VRF is in the node's. Classification is
 stored as an index of :data:`~topology.vocabulary.CLASSIFICATIONS`.
 
-    >>> from topology.expand import draft_of, run
+    >>> from topology.expand import run
+    >>> from topology.loader import draft_of
     >>> d = run(draft_of('''
     ... name: demo
     ... domains: {政务外网: {kind: extranet, pool: 10.53.0.0/16}}

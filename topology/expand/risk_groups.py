@@ -12,7 +12,8 @@ at least one member, and a group at least one entry: an entry that names
 nothing is an error at its line, with the closest name as a hint. Members
 are kept once each, in plan order.
 
-    >>> from topology.expand import draft_of, run
+    >>> from topology.expand import run
+    >>> from topology.loader import draft_of
     >>> d = run(draft_of('''
     ... name: demo
     ... domains: {政务外网: {kind: extranet, pool: 10.53.0.0/16}}
@@ -35,7 +36,7 @@ import fnmatch
 from ..errors import SelectorError
 from ..model import Link, RiskGroup
 from ..schema import LinkSelectorSpec, RiskGroupSpec, SelectorSpec
-from ..selectors import node_matches, parse_selector
+from ..selectors import NodeQuery, node_matches, parse_selector
 from ..validation import suggest
 from .draft import Draft
 
@@ -124,6 +125,7 @@ def _link_matches(link: Link, entry: LinkSelectorSpec, ends: list[set[str]]) -> 
 def _nodes(d: Draft, group: str, entry: str | SelectorSpec, path: tuple) -> set[str] | None:
     """The nodes a node selector (text or mapping) names; None (after an error) when it names none."""
     nodes = d.model_nodes
+    spec: NodeQuery
     if isinstance(entry, str):
         if entry in nodes:
             return {entry}
@@ -144,7 +146,7 @@ def _nodes(d: Draft, group: str, entry: str | SelectorSpec, path: tuple) -> set[
     return found
 
 
-def _why_nothing(d: Draft, spec: SelectorSpec) -> tuple[str, str]:
+def _why_nothing(d: Draft, spec: NodeQuery) -> tuple[str, str]:
     """(what is wrong, how to fix it) for a node selector that names no node of the draft."""
     if spec.node is not None and spec.node not in d.model_nodes:
         return f"names the unknown node '{spec.node}'", suggest(spec.node, d.model_nodes, "nodes")

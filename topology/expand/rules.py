@@ -9,7 +9,8 @@ icmp. A VRF's domain and imports must exist; so must every ACL and VRF an
 interface names, and a static route's next hop must be an address of the
 plan or a neighbour cabled to the node.
 
-    >>> from topology.expand import draft_of, run
+    >>> from topology.expand import run
+    >>> from topology.loader import draft_of
     >>> d = run(draft_of('''
     ... name: demo
     ... domains: {政务外网: {kind: extranet, pool: 10.53.0.0/16}}

@@ -7,7 +7,8 @@ checked against the plan here, with "did you mean". Waivers and declined
 policies are kept as written: what they name is checked against the rules
 at check time (:mod:`policies`).
 
-    >>> from topology.expand import draft_of, run
+    >>> from topology.expand import run
+    >>> from topology.loader import draft_of
     >>> d = run(draft_of('''
     ... name: demo
     ... domains: {政务外网: {kind: extranet}, 互联网: {kind: internet}}

@@ -8,7 +8,8 @@ named by a pattern (``{i}``, ``{parent}`` and the placeholders of the parent's
 site), each taking the generated templates. Site names are unique across the
 plan; the templates each site names are recorded for the ``templates`` pass.
 
-    >>> from topology.expand import draft_of, run
+    >>> from topology.expand import run
+    >>> from topology.loader import draft_of
     >>> d = run(draft_of('''
     ... name: demo
     ... sites:

@@ -17,7 +17,8 @@ aggregation makes take its role, domain, site, phase and title
 core's domain, site and phase (``inherits_from``). A plan whose patterns
 would make more nodes or links than the limit is refused before any is made.
 
-    >>> from topology.expand import draft_of, run
+    >>> from topology.expand import run
+    >>> from topology.loader import draft_of
     >>> d = run(draft_of('''
     ... name: demo
     ... sites: {楚雄州: {level: prefecture, children: {禄丰县: {}, 武定县: {}}}}

@@ -6,7 +6,8 @@ by default when its kind is ``ipsec``, and never with the ``NULL`` cipher;
 GRE does not encrypt. Its phase is the latest of its own and its ends'. Each
 tunnel gets an SPI, 0x1000 plus its place in the plan.
 
-    >>> from topology.expand import draft_of, run
+    >>> from topology.expand import run
+    >>> from topology.loader import draft_of
     >>> d = run(draft_of('''
     ... name: demo
     ... domains: {政务外网: {kind: extranet, pool: 10.53.0.0/16}}
