@@ -26,6 +26,7 @@ from topology.errors import GovnetError, PlanError
 
 from . import __version__
 from .commands import COMMANDS
+from .output import printable
 
 
 class _Group(click.Group):
@@ -49,11 +50,11 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except PlanError as exc:
             for issue in exc.issues:
-                click.echo(issue.render(), err=True)
+                _error(issue.render())
             click.echo(f"govnet: {len(exc.issues)} error(s); nothing was written", err=True)
             ctx.exit(2)
         except GovnetError as exc:
-            click.echo(f"govnet: error: {exc}", err=True)
+            _error(f"govnet: error: {exc}")
             ctx.exit(2)
         except RecursionError:
             click.echo("govnet: error: the plan nests too deeply to process", err=True)
@@ -62,6 +63,11 @@ class _Group(click.Group):
 
 EXIT_INTERNAL = 3
 EXIT_INTERRUPTED = 130
+
+
+def _error(text: str) -> None:
+    """Write a message to stderr, its control characters (echoed from a file or an argument) made visible."""
+    click.echo(printable(text), err=True)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
@@ -86,10 +92,10 @@ def run(args: list[str]) -> int:
         return 2
     except PlanError as exc:
         for issue in exc.issues:
-            click.echo(issue.render(), err=True)
+            _error(issue.render())
         return 2
     except GovnetError as exc:
-        click.echo(f"govnet: error: {exc}", err=True)
+        _error(f"govnet: error: {exc}")
         return 2
     except KeyboardInterrupt:
         click.echo("govnet: interrupted; nothing was written", err=True)
@@ -97,10 +103,9 @@ def run(args: list[str]) -> int:
     except Exception as exc:
         if "--debug" in args:
             traceback.print_exc()
-        click.echo(f"govnet {__version__}: internal error ({type(exc).__name__}: {exc}). This is a bug of govnet; "
-                   "please report it with the command you ran" + ("" if "--debug" in args else
-                                                                 " and the output of the same command with --debug"),
-                   err=True)
+        hint = "" if "--debug" in args else " and the output of the same command with --debug"
+        _error(f"govnet {__version__}: internal error ({type(exc).__name__}: {exc}). This is a bug of govnet; "
+               f"please report it with the command you ran{hint}")
         return EXIT_INTERNAL
 
 

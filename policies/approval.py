@@ -68,7 +68,7 @@ def crossing_evidence(net: Network, crossing: Crossing, level: str) -> Evidence:
     return Evidence("crossing", summary, data, crossing.marks(net), crossing.subjects())
 
 
-@register("approval", params=ApprovalParams)
+@register("approval", params=ApprovalParams, apart=True)
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, ApprovalParams)
     found = crossings(net)

@@ -33,6 +33,7 @@ from typing import Any
 from simulator.failures import Replay
 from simulator.load import Assignment, Direction
 from simulator.sweep import SweepResult
+from topology.files import shown
 from topology.model import Network
 from topology.units import format_bandwidth
 
@@ -137,7 +138,7 @@ def build_report(net: Network, a: Assignment, sweep: SweepResult | None, results
                          "dst": demand.dst, "share": _r(share, 9)})
     return {
         "plan": net.name,
-        "file": net.file,
+        "file": shown(net.file),
         "phase": net.phases[net.phase].name if net.phase is not None else None,
         "demands": len(a.demands),
         "failures": mode,

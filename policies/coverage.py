@@ -15,7 +15,10 @@ video), else ``probe`` (default TCP 443); towards a core it is
   whose declared flows ``delivery`` judges) reaches its level's
   core: a node with a role in ``core_roles`` at the unit's site, or, when its
   site has none, at the nearest site above it (横向到边);
-- every core reaches the core of the level above it (纵向到底);
+- every core reaches the core of the level above it (纵向到底), up the
+  site tree of :data:`~topology.vocabulary.LEVELS` (乡镇 → 县 → 市/州 → 省
+  → 中央): a province's core reaches the national centre's when the plan
+  has a site of level ``central`` above it;
 - every unit reaches the services it needs (``needs``): for each service,
   the nearest provider at its own site or above (``own``: the centre of its
   level) and, with ``above``, also the nearest provider above that one (the
@@ -24,8 +27,9 @@ video), else ``probe`` (default TCP 443); towards a core it is
 
 A service with no provider anywhere in the domain is reported as not
 applicable unless the need is ``required``. Evidence: each unit (or core)
-cut off, with what it cannot reach and the trace of the probe (or of its
-answer) to the hop that drops it.
+cut off, with what it cannot reach (``target``, at ``target_site``; sites
+are named with their levels) and the trace of the probe (or of its answer)
+to the hop that drops it.
 
 Example (policy file)::
 
@@ -130,6 +134,11 @@ def _nearest(net: Network, site: str, by_site: dict[str, list[str]], skip_self: 
     return None
 
 
+def _at(net: Network, site: str) -> str:
+    """A site with its level, as evidence names it: ``国家 (central)``."""
+    return f"{site} ({net.sites[site].level})" if site in net.sites else site
+
+
 @register("coverage", params=CoverageParams)
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, CoverageParams)
@@ -192,7 +201,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                     item = replace(item, marks=tuple(dict.fromkeys(item.marks + tuple(trace_marks(net, t)))))
                 evidence.append(item)
 
-        # 纵向到底: each core reaches the core above it
+        # 纵向到底: each core reaches the core above it (a province's: the national centre's, 中央)
         for site, names in cores.items():
             if site not in net.sites:
                 continue
@@ -201,18 +210,19 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                 continue
             for core in names:
                 if not reaches(core, above[1]):
-                    report(core, f"the core {core} of {site} does not reach the core of {above[0]} "
-                           f"({', '.join(above[1])}) and back inside {net.domain_label(dom)}", missing="parent_core")
+                    report(core, f"the core {core} of {_at(net, site)} does not reach the core of {_at(net, above[0])}, "
+                           f"{', '.join(above[1])}, and back inside {net.domain_label(dom)}", missing="parent_core",
+                           target=above[1], target_site=above[0])
         # 横向到边 and services
         for unit in units:
-            where = f"{unit.name} ({unit.site})"
+            where = f"{unit.name} at {_at(net, unit.site)}"
             home = _nearest(net, unit.site, cores)
             if home is None:
                 report(unit.name, f"{where} has no core at its level or above in {net.domain_label(dom)}",
                        missing="core")
             elif not reaches(unit.name, home[1]):
-                report(unit.name, f"{where} does not reach the core of its level ({', '.join(home[1])}) and back",
-                       missing="core", target=home[1])
+                report(unit.name, f"{where} does not reach the core of its level ({', '.join(home[1])} at "
+                       f"{_at(net, home[0])}) and back", missing="core", target=home[1], target_site=home[0])
             for need in p.needs:
                 by_site = providers[need.service]
                 if not by_site and not need.required:
@@ -222,13 +232,14 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                     report(unit.name, f"{where} has no {need.service} at its level or above", missing=need.service)
                     continue
                 if "own" in need.levels and not reaches(unit.name, own[1], need.service):
-                    report(unit.name, f"{where} cannot reach the {need.service} of its level ({', '.join(own[1])})",
-                           missing=need.service, target=own[1])
+                    report(unit.name, f"{where} cannot reach the {need.service} of its level ({', '.join(own[1])} at "
+                           f"{_at(net, own[0])})", missing=need.service, target=own[1], target_site=own[0])
                 if "above" in need.levels:
                     up = _nearest(net, own[0], by_site, skip_self=True)
                     if up is not None and not reaches(unit.name, up[1], need.service):
                         report(unit.name, f"{where} cannot reach the {need.service} of the level above "
-                               f"({', '.join(up[1])})", missing=need.service, target=up[1])
+                               f"({', '.join(up[1])} at {_at(net, up[0])})", missing=need.service, target=up[1],
+                               target_site=up[0])
         summary.append(f"{plural(len(units), 'unit')} of {net.domain_label(dom)}")
     note = f" (not applicable: {'; '.join(notes)})" if notes else ""
     if problems:

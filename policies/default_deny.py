@@ -175,8 +175,9 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                 earlier = ", ".join(str(i) for i in by)
                 text = (f"ACL {name} rule {index} ({r.action} {box_text(rule_box(r))}) never matches: "
                         + (f"rule{'s' if len(by) > 1 else ''} {earlier} above already "
-                           + ("decide the opposite for every packet it describes (shadowed)" if how == "shadowed"
-                              else "handle every packet it describes the same way (redundant)")))
+                           + ("decide" if len(by) > 1 else "decides")
+                           + (" the opposite for every packet it describes (shadowed)" if how == "shadowed"
+                              else " every packet it describes the same way (redundant)")))
                 item = Evidence(kind="acl_rule", summary=text,
                                 data={"acl": name, "rule": index, "finding": how, "covered_by": by,
                                       "applied_on": applied[name]},

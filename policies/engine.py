@@ -25,8 +25,10 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from simulator.background import Background
+from simulator.forwarding import build_forwarding
 from topology.errors import GovnetError, PlanIssue
 from topology.model import DeclinedPolicy, Network, Waiver
 from topology.selectors import plan_selector_problem, selector_values
@@ -36,7 +38,7 @@ from . import kinds  # noqa: F401  (registers every rule kind)
 from .errors import PolicyError
 from .loader import Policy, PolicySelection, RequiredPack, rules_of, with_required_packs
 from .model import SEVERITIES, PolicyRule, RuleResult
-from .registry import RULE_KINDS, RULE_PARAMS, Context
+from .registry import RULE_KINDS, RULE_PARAMS, RULES_APART, Context
 from .waivers import ScopedWaiver, apply_waivers, resolve_waivers, today
 
 
@@ -137,9 +139,27 @@ def check_network(net: Network, rules: Iterable[PolicyRule], pcap_dir: str | Non
                   setup: CheckSetup | None = None, context: Context | None = None) -> list[RuleResult]:
     """Evaluate ``rules`` on one network state, sharing one context between them (waivers of ``setup`` applied).
 
-    ``context`` carries the caller's settings (a sweep's scheduler ...); by default a fresh one.
+    ``context`` carries the caller's settings (a sweep's scheduler ...); by default a fresh one. The rules
+    of kinds registered ``apart`` are judged in a forked child (:class:`simulator.background.Background`)
+    while this process judges the others, when there are both; the results come in the order of ``rules``.
     """
     context = context if context is not None else Context(pcap_dir=pcap_dir)
+    rules = list(rules)
+    apart = [rule.kind in RULES_APART for rule in rules]
+    if all(apart) or not any(apart):
+        return judge_rules(net, rules, context, setup)
+    build_forwarding(net)  # built once, before the child is forked: both sides use it
+    child = Background(judge_rules, net, [r for r, a in zip(rules, apart) if a], replace(context, cache={}), setup)
+    try:
+        here = iter(judge_rules(net, [r for r, a in zip(rules, apart) if not a], context, setup))
+        there = iter(child.result())
+    finally:
+        child.close()
+    return [next(there) if a else next(here) for a in apart]
+
+
+def judge_rules(net: Network, rules: list[PolicyRule], context: Context, setup: CheckSetup | None) -> list[RuleResult]:
+    """Each rule of ``rules`` on ``net`` in turn, sharing ``context`` (with the waivers of ``setup``, if any)."""
     if setup is None:
         return [evaluate_rule(net, rule, context) for rule in rules]
     return [judge(net, rule, context, setup) for rule in rules]

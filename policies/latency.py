@@ -70,13 +70,15 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
         return RuleResult.not_applicable(rule, "delays cannot be computed: " + unsized_reason(unsized))
     bad: list[tuple[float, int, float]] = []
     skipped: list[int] = []
+    undelivered: list[int] = []
     worst = 0.0
     for i, delay in delays:
         d = a.demands[i]
         own = net.services[d.service].max_delay if d.service in net.services else None
         limit = own if own else p.max_delay
         if a.paths[i].delivered <= 0:
-            continue  # not routed: the redundancy and coverage rules report it
+            undelivered.append(i)  # not routed: no delay to judge; the delivery and capacity rules report it
+            continue
         if math.isinf(delay) and p.saturated == "skip":
             skipped.append(i)
             continue
@@ -88,8 +90,15 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     if skipped:
         names = cap_list([f"{a.demands[i].src} -> {a.demands[i].dst}" for i in skipped], 3)
         note = f"; {plural(len(skipped), 'flow')} cross a link at or above 100 % and are left to the capacity rule ({names})"
+    if undelivered:
+        names = cap_list([f"{a.demands[i].src} -> {a.demands[i].dst}" for i in undelivered], 3)
+        note += (f"; {plural(len(undelivered), 'flow')} not delivered, so without a delay (the delivery and "
+                 f"capacity rules report them: {names})")
+    judged = len(delays) - len(skipped) - len(undelivered)
+    if not bad and not judged:
+        return RuleResult.not_applicable(rule, f"no {'/'.join(p.kinds)} flow has a delay to judge{note}")
     if not bad:
-        return RuleResult.passed(rule, f"{plural(len(delays) - len(skipped), 'flow')} of {'/'.join(p.kinds)} within "
+        return RuleResult.passed(rule, f"{plural(judged, 'flow')} of {'/'.join(p.kinds)} within "
                                        f"their one-way delay limit (worst {worst * 1000:.1f} ms){note}")
     evidence = []
     for delay, i, limit in bad[:MAX_EVIDENCE]:

@@ -55,15 +55,22 @@ class Context:
 
 RULE_KINDS: dict[str, Evaluator] = {}
 RULE_PARAMS: dict[str, type[BaseModel]] = {}
+RULES_APART: set[str] = set()  # kinds whose work shares no cached answer with other kinds' (judged apart)
 
 
-def register(kind: str, params: type[BaseModel] | None = None) -> Callable[[Evaluator], Evaluator]:
-    """Decorator: make ``evaluate`` the evaluator of ``kind`` (``params``: its parameter model)."""
+def register(kind: str, params: type[BaseModel] | None = None, apart: bool = False) -> Callable[[Evaluator], Evaluator]:
+    """Decorator: make ``evaluate`` the evaluator of ``kind`` (``params``: its parameter model).
+
+    ``apart``: what the kind computes is its own (no answer it caches is asked for by another kind, and it
+    asks for none another kind computes), so a check may judge it in another process at no extra cost.
+    """
 
     def wrap(func: Evaluator) -> Evaluator:
         RULE_KINDS[kind] = func
         if params is not None:
             RULE_PARAMS[kind] = params
+        if apart:
+            RULES_APART.add(kind)
         return func
 
     return wrap

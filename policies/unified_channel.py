@@ -5,8 +5,14 @@ a link breaks the rule when
 
 - the plan marks it ``channel: false`` (outside the unified channel);
 - it is a *side link*: it joins two sites neither of which lies above the
-  other (two counties, a township and another county ...), instead of going
-  up the vertical network and down again. With ``lateral_roles`` a plan's
+  other (two provinces, two counties, a township and another county ...),
+  instead of going up the vertical network (中央 → 省 → 市/州 → 县 → 乡镇,
+  :data:`~topology.vocabulary.LEVELS`) to the nearest site above both and
+  down again. A province's uplink to the national centre (a site of level
+  ``central`` above it) is vertical; a link between two top sites has no
+  site above both, and the evidence says so (the usual cause is a national
+  centre written as one more province: give it ``level: central`` and the
+  provinces as its children). With ``lateral_roles`` a plan's
   policy may accept side links whose two ends both have one of those roles
   (for instance a carrier ring between county cores declared as part of the
   channel); by default none is accepted;
@@ -15,7 +21,9 @@ a link breaks the rule when
   level's core.
 
 Links between two different domains are left to the isolation rules.
-Evidence: each offending link, at its line in the plan.
+Evidence: each offending link, at its line in the plan; a side link also
+names its two sites with their levels and ``via``, the site the channel
+joins them at (:func:`channel_site`; None when no site lies above both).
 
 Example (policy file)::
 
@@ -29,6 +37,7 @@ from __future__ import annotations
 
 from topology.model import Network
 from topology.selectors import DomainSelector, select_domains
+from topology.vocabulary import LEVEL_NAMES_CN, LEVELS
 
 from .evidence import link_evidence, plural
 from .model import Evidence, PolicyRule, RuleResult
@@ -50,6 +59,40 @@ def _related(net: Network, s1: str, s2: str) -> bool:
     return s1 in net.site_ancestors(s2) or s2 in net.site_ancestors(s1)
 
 
+def channel_site(net: Network, s1: str, s2: str) -> str | None:
+    """The nearest site strictly above both ``s1`` and ``s2``, where the unified channel joins them (None: none).
+
+    Two provinces meet at the national centre (中央), two counties of one
+    prefecture at the prefecture; two top sites meet nowhere.
+
+    >>> from topology.loader import load_text
+    >>> net = load_text('''
+    ... name: t
+    ... domains: {d: {kind: extranet, pool: 10.0.0.0/16}}
+    ... sites: {国家: {level: central, children: {甲省: {children: {甲市: {}}}, 乙省: {}}}, 丙省: {}}
+    ... nodes: {c: {role: core_router, site: 国家, domain: d}}
+    ... ''')
+    >>> channel_site(net, "甲市", "乙省"), channel_site(net, "甲省", "丙省")
+    ('国家', None)
+    """
+    above = set(net.site_ancestors(s2)[1:])
+    return next((s for s in net.site_ancestors(s1)[1:] if s in above), None)
+
+
+def _side_link_text(net: Network, name: str, s1: str, s2: str, via: str | None) -> str:
+    ends = f"{s1} ({net.sites[s1].level}) and {s2} ({net.sites[s2].level})"
+    if via is not None:
+        return (f"link {name} is a private side link between {ends}: sites of different branches must connect "
+                f"through the unified vertical network, up to {via} ({net.sites[via].level}) and down again")
+    text = f"link {name} is a private side link between {ends}: no site lies above both, so the unified vertical " \
+        "network cannot join them"
+    top, below = LEVELS[0], LEVELS[1]  # 中央 and the provinces
+    if net.sites[s1].level == net.sites[s2].level == below:
+        text += (f" (a national centre is one site of level {top} ({LEVEL_NAMES_CN[top]}) with the {below} sites "
+                 f"as its children, not one more {below})")
+    return text
+
+
 @register("unified_channel", params=UnifiedChannelParams)
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, UnifiedChannelParams)
@@ -66,10 +109,10 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                 net, link, f"link {link.name} ({a.site} — {b.site}) is declared outside the unified network channel",
                 finding="outside_channel"))
         elif not _related(net, a.site, b.site) and not (a.role in p.lateral_roles and b.role in p.lateral_roles):
+            via = channel_site(net, a.site, b.site)
             evidence.append(link_evidence(
-                net, link, f"link {link.name} is a private side link between {a.site} and {b.site}: sites of "
-                "different branches must connect through the unified vertical network",
-                finding="side_link", sites=[a.site, b.site]))
+                net, link, _side_link_text(net, link.name, a.site, b.site, via), finding="side_link",
+                sites=[a.site, b.site], levels=[net.sites[a.site].level, net.sites[b.site].level], via=via))
         elif a.role in p.unit_roles and b.role in p.unit_roles:
             evidence.append(link_evidence(
                 net, link, f"link {link.name} joins two units ({link.a}, {link.b}) directly, bypassing the "

@@ -38,11 +38,10 @@ from topology.errors import GovnetError, PlanIssue, SelectorError
 from topology.model import Network, Waiver
 from topology.selectors import select_nodes
 from topology.validation import suggest
+from topology.vocabulary import EVERY_NODE
 
 from .evidence import plural
 from .model import Evidence, RuleResult, WaiverUse
-
-EVERY_NODE = "*"
 
 
 def today() -> datetime.date:

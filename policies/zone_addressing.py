@@ -40,7 +40,7 @@ class ZoneAddressingParams(Params):
     vrfs: Literal["exempt", "check"] = "exempt"
 
 
-@register("zone_addressing", params=ZoneAddressingParams)
+@register("zone_addressing", params=ZoneAddressingParams, apart=True)
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, ZoneAddressingParams)
     doms = select_domains(net, p.domains)

@@ -54,6 +54,7 @@ from __future__ import annotations
 
 import bisect
 import gc
+import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
@@ -73,6 +74,7 @@ from .tunnels import TunnelEnd, tunnel_ends
 TERMINAL = frozenset({"delivered", "denied", "no_route", "ttl_expired", "dropped"})
 TUNNEL_IF = "tunnel:"
 MAX_STEPS = 1024
+_PIECES_KEPT = 1 << 20  # (node, VRF, piece) decisions a forwarder keeps
 LEARNT = ("igp", "external")  # route sources reached through the IGP towards their owners
 
 # kinds of destination decision
@@ -164,6 +166,8 @@ class Forwarder:
         self._tunnel_links: dict[str, frozenset[str]] = {}
         self._tunnel_probe: dict[str, list[Step]] = {}
         self._bounds: list[int] | None = None
+        self._pieces: dict[tuple[str, str | None, int], DstDecision] = {}
+        self._resolving: set[tuple[str, str | None, int]] = set()
 
     def _node_state(self, node: Node) -> NodeState:
         net = self.net
@@ -316,6 +320,18 @@ class Forwarder:
             out.append((start, hi))
         return out
 
+    def piece_decision(self, node: str, vrf: str | None, piece: int) -> DstDecision:
+        """:meth:`dst_decision` for every destination of the elementary piece that starts at ``piece`` (one of
+        :meth:`elementary`'s), kept: a reachability query asks the same node about the same piece from many
+        sources (a bounded cache, cleared when full)."""
+        key = (node, vrf, piece)
+        found = self._pieces.get(key)
+        if found is None:
+            if len(self._pieces) >= _PIECES_KEPT:
+                self._pieces.clear()
+            found = self._pieces[key] = self.dst_decision(node, vrf, piece)
+        return found
+
     # -- decisions ------------------------------------------------------------
     def dst_decision(self, node: str, vrf: str | None, dst: int) -> DstDecision:
         """Where ``node`` sends a packet for ``dst`` in ``vrf``: local, deliver, tunnel, route or no route."""
@@ -371,10 +387,34 @@ class Forwarder:
                 hops = self._intern(tuple(self.routing.hops_towards(node, route.owners, route.vrf, dst)))
                 self._hops[key] = hops
         else:
+            resolved = self._recursive_next_hop(node, vrf, route)
+            if resolved is not None:
+                return self._decision(ROUTE, resolved.hops, None, route.vrf, f"{text} via {route.via} ({resolved.detail})")
             hops = self._intern(tuple(self.routing.next_hops(node, dst, vrf)))
         if not hops:
             return self._decision(NOROUTE, (), None, route.vrf, f"{text} has no usable next hop")
         return self._decision(ROUTE, hops, None, route.vrf, text)
+
+    def _recursive_next_hop(self, node: str, vrf: str | None, route) -> DstDecision | None:
+        """For a static route whose next hop is an address of a node not cabled to ``node``: the decision for
+        that address, as a router resolves such a route through its own table (tunnel routes included), when
+        it is a route; None otherwise (the route is then resolved by :meth:`RoutingState.next_hops`)."""
+        via = route.via
+        if route.source != "static" or via is None or via in self.net.nodes:
+            return None
+        ip = int(ipaddress.IPv4Address(via))
+        owner = self.routing.address_owner.get(ip)
+        if owner is None or any(l.other(node) == owner[0] for l in self.net.links_of(node)):
+            return None
+        key = (node, vrf, ip)
+        if key in self._resolving:  # the next hop is reached by the route itself: no resolution
+            return None
+        self._resolving.add(key)
+        try:
+            found = self.dst_decision(node, vrf, ip)
+        finally:
+            self._resolving.discard(key)
+        return found if found.kind == ROUTE and found.hops else None
 
     def _intern(self, hops: tuple[NextHop, ...]) -> tuple[NextHop, ...]:
         return self._hops_interned.setdefault(hops, hops)

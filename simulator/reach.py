@@ -252,7 +252,7 @@ class _Engine:
             for piece in fw.elementary(b[DST]):
                 key = keys.get(piece[0])
                 if key is None:
-                    d = fw.dst_decision(node, vrf, piece[0])
+                    d = fw.piece_decision(node, vrf, piece[0])
                     key = d.group
                     keys[piece[0]] = key
                     decisions.setdefault(key, d)
@@ -363,6 +363,44 @@ def reach(net: Network, sources: list[str], destinations: list[str], *, check: i
     if one differs from its representative (a self-test, for the test suite).
     ``budget`` bounds the flows the query may expand (:class:`ReachTooLarge`).
     """
+    return reach_answer(net, sources, destinations, check=check, budget=budget).classes
+
+
+@dataclass(frozen=True)
+class LoopClass:
+    """Headers from ``src_node`` towards the destinations that come back to a node where they were before, in
+    the same state: a forwarding loop, so they never arrive. ``steps`` are the hops of the representative packet
+    up to where its hop limit ends it (the loop, lap after lap)."""
+
+    src_node: str
+    space: HeaderSpace
+    representative: dict
+    path: tuple[str, ...]  # the nodes up to the one the loop comes back to
+    steps: tuple = field(repr=False, compare=False)
+
+    def text(self) -> str:
+        r = self.representative
+        ports = f" {r['sport']}->{r['dport']}" if r["proto"] in ("tcp", "udp") else ""
+        return (f"{self.src_node}: {self.space}\n    e.g. {r['proto']} {r['src']} -> {r['dst']}{ports} loops: "
+                f"{' > '.join(self.path)}")
+
+
+@dataclass(frozen=True)
+class ReachAnswer:
+    """What a reachability query finds: the classes delivered, and the classes caught in a forwarding loop."""
+
+    classes: list[ReachClass]
+    loops: list[LoopClass]
+
+
+def reach_answer(net: Network, sources: list[str], destinations: list[str], *, check: int = 0,
+                 budget: int = MAX_FLOWS) -> ReachAnswer:
+    """:func:`reach`'s classes, and every class of headers from a source towards the destinations that loops.
+
+    >>> answer = reach_answer(net, ["双柏县财政局"], ["楚雄州行政审批服务器"])    # the Chuxiong plan
+    >>> len(answer.classes) > 0, answer.loops
+    (True, [])
+    """
     for name in list(sources) + list(destinations):
         if name not in net.nodes:
             raise SelectorError(f"no node named '{name}'")
@@ -370,12 +408,13 @@ def reach(net: Network, sources: list[str], destinations: list[str], *, check: i
         return _reach(net, sources, destinations, check, budget)
 
 
-def _reach(net: Network, sources: list[str], destinations: list[str], check: int, budget: int) -> list[ReachClass]:
+def _reach(net: Network, sources: list[str], destinations: list[str], check: int, budget: int) -> ReachAnswer:
     fw = build_forwarding(net)
     engine = _Engine(net, fw, check, budget)
     wanted = set(destinations)
     order = {n: i for i, n in enumerate(net.nodes)}
     out: list[ReachClass] = []
+    loops: list[LoopClass] = []
     for source in dict.fromkeys(sources):
         targets = [d for d in destinations if d != source]
         dst_space = destination_space(fw, targets)
@@ -385,7 +424,9 @@ def _reach(net: Network, sources: list[str], destinations: list[str], check: int
         prefer = dict(PREFER)
         if src_ip is not None:
             prefer[SRC] = (src_ip,)
+        before = len(engine.loops)
         found = engine.run(source, dst_space, wanted - {source})
+        loops.extend(_loop_class(fw, source, flow, prefer) for flow in engine.loops[before:])
         for flow, last in found:
             dst_prefer = dict(prefer)
             primary = fw.primary_address(last.node)
@@ -401,7 +442,16 @@ def _reach(net: Network, sources: list[str], destinations: list[str], check: int
             out.append(ReachClass(source, last.node, flow.space, _representative(header), net, tuple(steps), flow.path,
                                   tuple(sorted(dict(flow.choices).items()))))
     out.sort(key=lambda c: (order[c.src_node], order[c.dst_node], c.path, _space_key(c.space)))
-    return out
+    loops.sort(key=lambda c: (order[c.src_node], c.path, _space_key(c.space)))
+    return ReachAnswer(out, loops)
+
+
+def _loop_class(fw: Forwarder, source: str, flow: _Flow, prefer: dict) -> LoopClass:
+    space = flow.space.coalesce()
+    point = space.representative(prefer)
+    header = Header(point[SRC], point[DST], point[PROTO], point[SPORT], point[DPORT])
+    steps = fw.walk(source, header, choices=dict(flow.choices))
+    return LoopClass(source, space, _representative(header), flow.path, tuple(steps))
 
 
 def _space_key(space: HeaderSpace) -> tuple:
@@ -415,19 +465,25 @@ def _representative(h: Header) -> dict:
     return out
 
 
-def reach_text(classes: list[ReachClass]) -> str:
-    """The answer as text: one line per class, with its representative."""
-    if not classes:
-        return "no packet gets through\n"
+def reach_text(classes: list[ReachClass], loops: Sequence[LoopClass] = ()) -> str:
+    """The answer as text: one line per class, with its representative; then the classes that loop, if any."""
     lines = []
+    if not classes:
+        lines.append("no packet gets through")
     for c in classes:
         r = c.representative
         ports = f" {r['sport']}->{r['dport']}" if r["proto"] in ("tcp", "udp") else ""
         lines.append(f"{c.src_node} -> {c.dst_node}: {c.space}")
         lines.append(f"    e.g. {r['proto']} {r['src']} -> {r['dst']}{ports}; via {' > '.join(c.path)}")
-    total = sum(c.space.size() for c in classes)
-    lines.append(f"{len(classes)} class(es), {total} header(s) in all")
+    if classes:
+        total = sum(c.space.size() for c in classes)
+        lines.append(f"{len(classes)} class(es), {total} header(s) in all")
+    if loops:
+        lines.append(f"FORWARDING LOOP: {len(loops)} class(es) of packets come back to a node they left and never "
+                     "arrive:")
+        lines.extend(loop.text() for loop in loops)
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["ReachClass", "ReachTooLarge", "destination_space", "reach", "reach_text"]
+__all__ = ["LoopClass", "ReachAnswer", "ReachClass", "ReachTooLarge", "destination_space", "reach", "reach_answer",
+           "reach_text"]

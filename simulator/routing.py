@@ -167,6 +167,8 @@ class RoutingState:
         self._routes: dict[tuple, Route] = {}
         self._toward: dict[tuple, list[NextHop]] = {}
         self._reach: dict[tuple, bool] = {}
+        self._candidates: dict[tuple[int, str | None], tuple] = {}
+        self._neighbours: dict[str, frozenset[str]] = {}
         self._conn_index: dict[str, tuple[tuple[int, int, dict[int, tuple[ipaddress.IPv4Network, str]]], ...]] = {}
         for node, entries in self.connected.items():
             by_len: dict[int, dict[int, tuple[ipaddress.IPv4Network, str]]] = {}
@@ -289,22 +291,43 @@ class RoutingState:
                     if best is None:
                         best = routes[key] = Route(prefix, "static", frozenset({node}), vrf, via)
                     best_len = prefix.prefixlen
+        for source, vrf_, matches in self._matching(ip, vrf):
+            for length, network, owners in matches:  # longest first
+                if length <= best_len:
+                    break
+                if self.reaches(node, owners, vrf_):
+                    key = (source, vrf_, length, network)
+                    best = routes.get(key)
+                    if best is None:
+                        best = routes[key] = Route(ipaddress.IPv4Network((network, length)), source, owners, vrf_)
+                    best_len = length
+                    break
+        return best
+
+    def _matching(self, ip: int, vrf: str | None) -> tuple:
+        """The prefixes originated anywhere that contain ``ip``, as seen from ``vrf``: per source (every
+        internal route first, so that an external one wins only with a longer prefix) and visible VRF, the
+        matching (length, network, owners), longest first. It does not depend on the asking node, so it is
+        kept per address (a bounded cache: cleared when full)."""
+        key = (ip, vrf)
+        found = self._candidates.get(key)
+        if found is not None:
+            return found
+        out = []
         for source, tables in (("igp", self.tables), ("external", self.external)):
-            # every internal route first, so that an external one wins only with a longer prefix
             for vrf_ in self.visible_vrfs(vrf):
+                matches = []
                 for length, owned in tables[vrf_].items():
-                    if length <= best_len:
-                        break
                     network = ip >> (32 - length) << (32 - length) if length else 0
                     owners = owned.get(network)
-                    if owners is not None and self.reaches(node, owners, vrf_):
-                        key = (source, vrf_, length, network)
-                        best = routes.get(key)
-                        if best is None:
-                            best = routes[key] = Route(ipaddress.IPv4Network((network, length)), source, owners, vrf_)
-                        best_len = length
-                        break
-        return best
+                    if owners is not None:
+                        matches.append((length, network, owners))
+                if matches:
+                    out.append((source, vrf_, tuple(matches)))
+        if len(self._candidates) >= _CANDIDATES_KEPT:
+            self._candidates.clear()
+        found = self._candidates[key] = tuple(out)
+        return found
 
     def reaches(self, node: str, owners: frozenset[str], vrf: str | None) -> bool:
         """Whether the IGP of ``vrf`` joins ``node`` to one of ``owners`` (a route to them is in its table).
@@ -328,7 +351,10 @@ class RoutingState:
                 return [name]
             return [r for r, _ in self.attach.get(name, {}).get(vrf, []) + self._backbone_attach(name, vrf)]
 
-        if any(link.other(node) in owners for link in self.net.links_of(node)):
+        neighbours = self._neighbours.get(node)
+        if neighbours is None:
+            neighbours = self._neighbours[node] = frozenset(link.other(node) for link in self.net.links_of(node))
+        if not neighbours.isdisjoint(owners):
             return True  # cabled to an owner: the connected route or the owner's own address
         targets = {r for owner in owners for r in routers(owner)}
         return node in graph.index and any(t in graph.index and graph.connected(node, t) for t in targets)
@@ -566,6 +592,9 @@ def _multi_hops(graph: _VrfGraph, node: str, targets: frozenset[str]) -> list[st
             if dist[graph.index[v]] + graph.weights[(node, v)] == here]
 
 
+_CANDIDATES_KEPT = 1 << 18  # addresses whose matching prefixes a routing state keeps
+
+
 def _frozen(table: dict[int, dict[int, set[str]]]) -> Table:
     return {length: {net_: frozenset(owners) for net_, owners in nets.items()}
             for length, nets in sorted(table.items(), reverse=True)}
@@ -658,6 +687,8 @@ class _Degrader:
         state._routes = {}
         state._toward = {}
         state._reach = {}
+        state._candidates = {}
+        state._neighbours = {}
 
     def _graph(self, state: RoutingState, vrf: str | None, failed_links: set[str], failed_nodes: set[str]) -> _VrfGraph:
         base = self.base

@@ -13,7 +13,8 @@ Where the cases run:
 
 - ``scheduler=None`` (default): on this machine's cores, in forked worker
   processes that inherit the analysis of the intact network (no copy, no
-  recomputation); serially in-process when there are few cases or one core.
+  recomputation); serially in-process when there are few cases, one core,
+  or ``GOVNET_JOBS=1`` (:func:`simulator.background.forking_helps`).
 - ``scheduler="tcp://host:8786"``: on a Dask distributed cluster. The network
   is shipped once as a snapshot (plain picklable data); each worker process
   rebuilds the analysis once and caches it for every chunk it gets.
@@ -52,6 +53,7 @@ from typing import Any
 from topology.errors import GovnetError
 from topology.model import Network, freeze
 
+from .background import forking_helps
 from .failures import Failure, FailureAnalysis, failure_cases
 from .load import Direction
 
@@ -218,7 +220,7 @@ def run_sweep(net: Network, mode: str = "n-1", pair_set: Sequence[str] | None = 
         else:
             if analysis is None:
                 analysis = FailureAnalysis(net)
-            workers = jobs if jobs is not None else (os.cpu_count() or 1)
+            workers = jobs if jobs is not None else (os.cpu_count() or 1) if forking_helps() else 1
             if workers <= 1 or len(failures) < SERIAL_BELOW or "fork" not in multiprocessing.get_all_start_methods():
                 parts = []
                 for chunk in _chunks(len(failures), 1):

@@ -22,6 +22,18 @@ REPO = Path(__file__).resolve().parents[1]
 SCENARIOS = REPO / "scenarios"
 SHARED_DATA = REPO.parent / "shared" / "data"
 SHARED_DATA_ENV = "GOVNET_SHARED_DATA"
+# scenarios too large for the suite (minutes per check): their sample, the same parts on fewer sites, stands in
+LARGE_SCENARIOS = {"national": "sample.yaml"}
+
+
+def scenario_plan(name: str) -> Path:
+    """The plan file the suite checks for scenario ``name``: its plan.yaml, or a large scenario's sample."""
+    return SCENARIOS / name / LARGE_SCENARIOS.get(name, "plan.yaml")
+
+
+def shipped_plans() -> list[Path]:
+    """Every shipped scenario's plan as the suite checks it (:func:`scenario_plan`), in name order."""
+    return [scenario_plan(p.parent.name) for p in sorted(SCENARIOS.glob("*/plan.yaml"))]
 
 
 def shared_data_root() -> Path:

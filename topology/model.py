@@ -430,19 +430,31 @@ class Network:
     def at_phase(self, phase: int | str) -> Network:
         """The network as built up to and including ``phase``."""
         index = self.phase_index(phase) if isinstance(phase, str) else phase
-        keep_nodes = {n: v for n, v in self.nodes.items() if v.phase <= index}
+        cut = self.cut({n for n, v in self.nodes.items() if v.phase <= index},
+                       {k for k, l in self.links.items() if l.phase <= index})
+        return cut.derive(sites=freeze({k: s for k, s in self.sites.items() if s.phase <= index}),
+                          tunnels=freeze({k: t for k, t in cut.tunnels.items() if t.phase <= index}),
+                          flows=tuple(f for f in cut.flows if f.phase <= index), phase=index)
+
+    def cut(self, nodes: Iterable[str], links: Iterable[str] | None = None) -> Network:
+        """The network of only ``nodes`` (and of ``links``, when given): the links, tunnels and flows with both
+        ends kept, the interfaces of links gone dropped, the risk groups with their members that are kept.
+
+        >>> part = net.cut(["楚雄州外网核心", "双柏县外网核心"])
+        >>> sorted(part.nodes), [l.name for l in part.links.values()]
+        (['双柏县外网核心', '楚雄州外网核心'], ['双柏县外网核心--楚雄州外网核心'])
+        """
+        keep = set(nodes)
+        allowed = None if links is None else set(links)
         keep_links = {k: l for k, l in self.links.items()
-                      if l.phase <= index and l.a in keep_nodes and l.b in keep_nodes}
-        linked = {n: _drop_dangling_links(v, keep_links) for n, v in keep_nodes.items()}
+                      if (allowed is None or k in allowed) and l.a in keep and l.b in keep}
+        keep_nodes = {n: _drop_dangling_links(v, keep_links) for n, v in self.nodes.items() if n in keep}
         return self.derive(
-            sites=freeze({k: s for k, s in self.sites.items() if s.phase <= index}),
-            nodes=freeze(linked),
+            nodes=freeze(keep_nodes),
             links=freeze(keep_links),
-            tunnels=freeze({k: t for k, t in self.tunnels.items()
-                            if t.phase <= index and t.a in keep_nodes and t.b in keep_nodes}),
-            flows=tuple(f for f in self.flows if f.phase <= index and f.src in keep_nodes and f.dst in keep_nodes),
+            tunnels=freeze({k: t for k, t in self.tunnels.items() if t.a in keep_nodes and t.b in keep_nodes}),
+            flows=tuple(f for f in self.flows if f.src in keep_nodes and f.dst in keep_nodes),
             risk_groups=freeze(_groups_within(self.risk_groups, keep_links, keep_nodes)),
-            phase=index,
         )
 
     def interface(self, node: str, name: str) -> Interface:

@@ -155,9 +155,13 @@ groups:
 templates:
   township:
     nodes:
-      "{site}路由器": {role: router, phase: 二期}
-    links: ["{site}路由器 -- {county}核心"]           # vertical uplink to the county
+      "{site}路由器": {role: router, phase: 二期, interfaces: {up: {acl_in: "{site}上联入"}}}
+    links: ["{site}路由器:up -- {county}核心"]        # vertical uplink to the county
     stars: [{core: "{site}路由器", count: 2, name: "{site}站所{i}", group: 部门, phase: 二期}]
+    acls:                      # one ACL per township, its name and rules filled there
+      "{site}上联入":
+        - {action: deny, proto: tcp, dst: "{site}站所1", dport: 23, description: "{site}站所1 不开 telnet"}
+        - {action: permit}
 """,
     "level_templates": """\
 level_templates:
@@ -572,7 +576,11 @@ names it: `acl_in` decides the packets arriving on the interface, `acl_out` thos
 (after routing; not the packets the node itself originates). The first rule that matches
 decides; when none matches, the node's `default_action` decides, else the packet is denied.
 A rule's `src` and `dst` are `any`, an address, a prefix or a node name (the node's addresses
-and LAN).
+and LAN). An ACL under a template's `acls:` is made at every site the template applies to, its
+name and its rules' `src`, `dst` and `description` filled there like node names
+(`"{site}互联网入"`, `dst: "{site}门户网站"`), and the template's interfaces name it the same way
+(`acl_in: "{site}互联网入"`): each site's firewall gets its own rules from one template. ACL
+names are unique across the plan, and `ACL#N` approves rule N of a made ACL as of any other.
 
 A *boundary* (role `firewall`, or any node setting `default_action`) passes a transit packet
 only if an ACL of one of the two interfaces it crosses permitted it; with no ACL on either,

@@ -22,7 +22,7 @@ Sections of a plan (every one optional but ``name``)::
     defaults:  {node: {...}, link: {...}}
     routing:   {cost: bandwidth, reference_bandwidth: 100G}   # or cost: hop
     groups:    {name: {role, domain, ...}}      # nodes say group: name
-    templates: {name: {nodes, links, stars, aggregations}}
+    templates: {name: {nodes, links, stars, aggregations, tunnels, acls}}
     level_templates: {county: [name, ...]}      # applied to every site of a level
     nodes, links, stars, aggregations, tunnels, vrfs, acls, services, traffic
 
@@ -567,7 +567,9 @@ class TemplateSpec(Strict):
 
     Names and link ends may use ``{site}``, ``{parent}``, ``{level}`` and the
     names of the site's ancestors by level: ``{province}``, ``{prefecture}``,
-    ``{county}``, ``{township}``.
+    ``{county}``, ``{township}``; so may the names of the template's ACLs, the
+    text fields of their rules (``src``, ``dst``, ``description``) and the ACL
+    names its nodes' interfaces give (``acl_in``, ``acl_out``).
     """
 
     use: list[Name] = Field([], description="templates applied with this one, before it (each once per site)")
@@ -578,6 +580,10 @@ class TemplateSpec(Strict):
     stars: list[StarSpec] = Field([], description="horizontal stars made at each site")
     aggregations: list[AggregationSpec] = Field([], description="aggregation nodes made at each site")
     tunnels: list[TunnelSpec] = Field([], description="tunnels made at each site")
+    acls: dict[Name, list[RuleSpec]] = Field({}, description="ACLs made at each site, by name pattern, e.g. "
+                                                             "'{site}互联网入'; a rule's src, dst and description "
+                                                             "may use the patterns; names are unique across the "
+                                                             "plan, so each site's must differ")
 
 
 class WaiverSpec(Strict):
@@ -696,7 +702,8 @@ class PlanSpec(Strict):
                                              "1 per link)")
     groups: dict[Name, GroupSpec] = Field({}, description="named sets of node fields that nodes take with group:")
     templates: dict[Name, TemplateSpec] = Field({}, description="reusable blocks of nodes, links, stars, "
-                                                                "aggregations and tunnels, expanded per site")
+                                                                "aggregations, tunnels and ACLs, expanded per "
+                                                                "site")
     level_templates: dict[Level, list[Name]] = Field({}, description="templates applied to every site of a level, "
                                                                      "before the site's own templates")
     nodes: dict[str, NodeSpec] = Field({}, description="the nodes, by name (unique across the plan)")

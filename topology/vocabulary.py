@@ -11,6 +11,13 @@ sets say what it does: forwarding roles carry transit traffic, endpoints
 a firewall denies transit by default. The plan format reference
 (``docs/format.md``) shows them as one table.
 
+Levels: :data:`LEVELS` is the administrative hierarchy, highest first: the
+national centre (中央, 国家政务外网中心) above the provinces, then 省 → 市/州
+→ 县 → 乡镇 → 村. Whatever compares or lists levels takes this tuple (a
+site's parent is higher in it, the unified channel runs along it, coverage
+climbs it), so a province below 中央 is as ordinary as a county below its
+prefecture.
+
     >>> set(ROLE_TITLES) == set(ROLES)
     True
     >>> ROLE_TITLES["one_way_gateway"]
@@ -19,6 +26,8 @@ a firewall denies transit by default. The plan format reference
     ['firewall', 'one_way_gateway', 'vpn_gateway']
     >>> PROTO_NUMBERS["esp"], PROTO_NAMES[17]
     (50, 'udp')
+    >>> LEVELS[:2], [LEVEL_NAMES_CN[level] for level in LEVELS]
+    (('central', 'province'), ['中央', '省', '州/市', '县', '乡镇', '村'])
 """
 
 from __future__ import annotations
@@ -64,6 +73,8 @@ TCP, UDP, ICMP, GRE, ESP = 6, 17, 1, 47, 50
 PROTO_NUMBERS = {"tcp": TCP, "udp": UDP, "icmp": ICMP, "gre": GRE, "esp": ESP}
 PROTO_NAMES = {number: name for name, number in PROTO_NUMBERS.items()}
 PORTED = (TCP, UDP)  # protocols with ports
+
+EVERY_NODE = "*"  # the scope of a waiver that holds for every node
 
 Classification = Literal["非涉密", "秘密", "机密", "绝密"]
 CLASSIFICATIONS: tuple[Classification, ...] = get_args(Classification)  # lowest first: an index is a clearance level

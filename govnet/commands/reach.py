@@ -27,15 +27,15 @@ from .common import load, plan_argument, refuse_outputs
 @click.option("-o", "--output", default=None, help="write to this file instead of stdout")
 def reach(plan: Path | None, src: str, dst: str, phase: str | None, fmt: str, traces: bool, output: str | None) -> None:
     """Which packets can get from SELECTOR to SELECTOR at all (header-space classes)."""
-    from simulator.reach import reach as run_reach
-    from simulator.reach import reach_text
+    from simulator.reach import reach_answer, reach_text
     from topology.selectors import select_nodes
 
     net = load(plan, phase)
     refuse_outputs(net.sources, output)
     sources = select_nodes(net, src)
     destinations = select_nodes(net, dst)
-    classes = run_reach(net, sources, destinations)
+    answer = reach_answer(net, sources, destinations)
+    classes = answer.classes
     if fmt == "json":
         data = {
             "from": src,
@@ -44,7 +44,9 @@ def reach(plan: Path | None, src: str, dst: str, phase: str | None, fmt: str, tr
             "destinations": len(destinations),
             "reachable": bool(classes),
             "classes": [c.to_json(with_trace=traces) for c in classes],
+            "loops": [{"src_node": c.src_node, "space": str(c.space), "representative": c.representative,
+                       "path": list(c.path)} for c in answer.loops],
         }
         emit(dumps_json(data), output, net.sources)
     else:
-        emit(reach_text(classes), output, net.sources)
+        emit(reach_text(classes, answer.loops), output, net.sources)

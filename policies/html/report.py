@@ -50,13 +50,16 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from markupsafe import Markup
 
+from simulator.background import Background
+from simulator.forwarding import build_forwarding
 from topology.files import shown
 from topology.model import Network
 
 from ..engine import CheckRun, CheckSetup, judge, phase_views, prepare_check
 from ..i18n import check_language, rule_text, translate
 from ..loader import PolicySelection
-from ..registry import Context
+from ..model import PolicyRule, RuleResult
+from ..registry import RULES_APART, Context
 from . import allowed, findings, network_map, signoff
 from .capacity import capacity_section
 from .font import FAMILY, font_data_url
@@ -85,21 +88,59 @@ class CheckedPlan:
     runs: tuple[CheckRun, ...]
     views: tuple[tuple[str | None, Network], ...]
     contexts: tuple[Context, ...]
+    crossings: list[dict[str, Any]]
+    approvals: list[dict[str, Any]]
 
 
 def check_for_report(net: Network, selection: PolicySelection, phase: str | None) -> CheckedPlan:
     """:func:`policies.engine.check_plan`, keeping each network state and the context its rules shared, so the
-    report reuses what the rules computed (the crossings, the failure sweep)."""
+    report reuses what the rules computed (the failure sweep).
+
+    As :func:`policies.engine.check_network` does, the rules of kinds registered ``apart`` (the approval rule
+    among them, whose work is the crossings) are judged in a forked child
+    (:class:`simulator.background.Background`), which also gathers the crossing and approval rows, while this
+    process judges the others; the results are put back in the order of the rules.
+    """
     setup = prepare_check(net, selection)
-    runs, views, contexts = [], [], []
-    for phase_name, view in phase_views(net, phase):
-        context = Context()
-        results = tuple(judge(view, rule, context, setup) for rule in setup.rules)
+    views = phase_views(net, phase)
+    apart = tuple(r for r in setup.rules if r.kind in RULES_APART)
+    for _, view in views:
+        build_forwarding(view)  # before the child is forked: both sides use it
+    part = Background(crossing_part, net, views, setup, apart)
+    try:
+        runs, contexts, judged = [], [], []
+        for _, view in views:
+            context = Context()
+            judged.append({r.id: judge(view, r, context, setup) for r in setup.rules if r.kind not in RULES_APART})
+            contexts.append(context)
+        found = part.result()
+    finally:
+        part.close()
+    for (phase_name, _), mine, theirs in zip(views, judged, found.results):
+        results = tuple(mine[r.id] if r.id in mine else theirs[r.id] for r in setup.rules)
         runs.append(CheckRun(net.file, net.name, phase_name, setup.selection.names, results, setup.selection.added,
                              setup.selection.declined, setup.unused_waivers))
-        views.append((phase_name, view))
-        contexts.append(context)
-    return CheckedPlan(setup, tuple(runs), tuple(views), tuple(contexts))
+    return CheckedPlan(setup, tuple(runs), tuple(views), tuple(contexts), found.crossings, found.approvals)
+
+
+@dataclass(frozen=True)
+class CrossingPart:
+    """What the child of a report gives back: per network state the results of the rules judged apart (by rule
+    id), the crossing rows and the approval rows (plain data: it travels back from a child process)."""
+
+    results: tuple[dict[str, RuleResult], ...]
+    crossings: list[dict[str, Any]]
+    approvals: list[dict[str, Any]]
+
+
+def crossing_part(net: Network, views: list[tuple[str | None, Network]], setup: CheckSetup,
+                  rules: tuple[PolicyRule, ...]) -> CrossingPart:
+    """``rules`` judged on every state of ``views``, and the crossing and approval rows."""
+    contexts = [Context() for _ in views]
+    results = tuple({r.id: judge(view, r, context, setup) for r in rules} for (_, view), context in zip(views, contexts))
+    lines = SourceLines()
+    return CrossingPart(results, allowed.crossing_rows(views, setup.rules, lines),
+                        allowed.approval_rows(net, views, lines))
 
 
 def report_data(net: Network, selection: PolicySelection, options: ReportOptions) -> dict[str, Any]:
@@ -129,8 +170,8 @@ def report_data(net: Network, selection: PolicySelection, options: ReportOptions
         "conclusion": signoff.conclusion(runs, options.fail_on),
         "counts": _status_counts(runs),
         "assumptions": list(net.assumptions),
-        "crossings": allowed.crossing_rows(views, checked.setup.rules, lines),
-        "approvals": allowed.approval_rows(net, views, lines),
+        "crossings": checked.crossings,
+        "approvals": checked.approvals,
         "waivers": allowed.waiver_rows(net, runs, day, lines),
         "findings": findings.findings(runs, dict(views), lang, lines),
         "network": network_map.counts(net),

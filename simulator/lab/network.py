@@ -3,7 +3,8 @@
 ``--select`` names nodes with govnet's node selectors (:mod:`topology.selectors`) (a county is
 ``site:双柏县``, a boundary ``name:*防火墙,...``); the lab's network keeps those
 nodes, the links between them and the tunnels and flows whose ends are both
-kept, exactly as :meth:`topology.model.Network.at_phase` cuts a phase. Both
+kept (:meth:`topology.model.Network.cut`, as a phase is cut), and the waivers
+whose scope still selects one of its nodes. Both
 the lab and the simulator it is compared with work on this one network, so
 a county brought up alone is compared with the simulator's view of that
 county alone.
@@ -12,13 +13,12 @@ county alone.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
 from topology import Network, load_plan
 from topology.errors import SelectorError
-from topology.model import freeze
 from topology.selectors import select_nodes
+from topology.vocabulary import EVERY_NODE
 
 
 def select_network(net: Network, selectors: Sequence[str]) -> Network:
@@ -30,22 +30,18 @@ def select_network(net: Network, selectors: Sequence[str]) -> Network:
         keep.update(select_nodes(net, selector))
     if not keep:
         raise SelectorError(f"no node matches {', '.join(selectors)}")
-    links = {k: l for k, l in net.links.items() if l.a in keep and l.b in keep}
-    nodes = {}
-    for name, node in net.nodes.items():
-        if name not in keep:
-            continue
-        if all(i.link is None or i.link in links for i in node.interfaces.values()):
-            nodes[name] = node
-        else:
-            nodes[name] = replace(node, interfaces=freeze(
-                {k: i for k, i in node.interfaces.items() if i.link is None or i.link in links}))
-    return net.derive(
-        nodes=freeze(nodes),
-        links=freeze(links),
-        tunnels=freeze({k: t for k, t in net.tunnels.items() if t.a in keep and t.b in keep}),
-        flows=tuple(f for f in net.flows if f.src in keep and f.dst in keep),
-    )
+    part = net.cut(keep)
+    return part.derive(waivers=tuple(w for w in net.waivers if _scope_kept(part, w.scope)))
+
+
+def _scope_kept(part: Network, scope: str) -> bool:
+    """Whether a waiver's scope still selects a node of the part (a part carries the waivers of its nodes)."""
+    if scope.strip() == EVERY_NODE:
+        return True
+    try:
+        return bool(select_nodes(part, scope))
+    except SelectorError:
+        return False
 
 
 def lab_network(plan: str | Path, phase: str | None = None, selectors: Sequence[str] = ()) -> Network:

@@ -184,3 +184,30 @@ def test_the_rules_run_inside_the_check_engine(tmp_path):
     bad = write_plan(tmp_path, "rules:\n  - {id: C1, kind: capacity, params: {warn: high}}\n", "bad.yaml")
     with pytest.raises(PolicyError):
         load_policy_file(bad)
+
+
+LATENCY_UNDELIVERED = """\
+name: latency-undelivered
+policies: [capacity]
+domains: {ext: {kind: extranet, pool: 10.53.0.0/16}}
+sites: {省: {}}
+defaults: {node: {site: 省, domain: ext, role: router}, link: {bandwidth: 1G, latency: 1ms}}
+nodes: {a: {}, b: {}, c: {}}
+links: [a -- b]
+services: {v: {kind: video, rate: 4M, protocol: udp, port: 5004}}
+traffic:
+  - {service: v, from: a, to: b}
+"""
+
+
+def test_latency_counts_only_the_flows_it_judged(tmp_path):
+    """A video flow that is never delivered (c has no link) has no delay: the pass counts the one delivered
+    flow and names the other as not delivered; with only undelivered flows the rule cannot judge."""
+    both = load_plan(write_plan(tmp_path, LATENCY_UNDELIVERED + "  - {service: v, from: a, to: c}\n"))
+    r = run(both, "latency")
+    assert r.status == "pass"
+    assert r.message.startswith("1 flow of video within") and "1 flow not delivered" in r.message
+    assert "a -> c" in r.message
+    alone = load_plan(write_plan(tmp_path / "alone", LATENCY_UNDELIVERED.replace("from: a, to: b", "from: a, to: c")))
+    r = run(alone, "latency")
+    assert r.status == "not_applicable" and "no video flow has a delay to judge" in r.message

@@ -1,6 +1,6 @@
 """More oracles on generated networks, each against a brute force written apart from the rule's code:
-unified_channel (the site tree in networkx), zone_placement (networkx shortest paths), vrf_separation
-and encrypted_over (packets walked one by one through the forwarding engine)."""
+unified_channel (the site tree in networkx, generated from 中央 or a province down), zone_placement
+(networkx shortest paths), vrf_separation and encrypted_over (packets walked one by one through the forwarding engine)."""
 
 from __future__ import annotations
 
@@ -20,36 +20,59 @@ from .common import evaluate
 
 # -- unified_channel -----------------------------------------------------------------------------
 
-TREE = {"P": None, "A": "P", "B": "P", "A1": "A", "A2": "A", "B1": "B"}
 UC_HEAD = """\
 name: gen
 domains: {d: {kind: extranet, pool: 10.0.0.0/16}, o: {kind: intranet, pool: 10.1.0.0/16}}
-sites: {P: {children: {A: {children: {A1: {}, A2: {}}}, B: {children: {B1: {}}}}}}
 defaults: {node: {domain: d}}
 """
+LEVEL_ORDER = ["central", "province", "prefecture", "county", "township", "village"]  # written out: the oracle's own
+
+
+@st.composite
+def site_trees(draw):
+    """Site -> (parent, level): one or two top sites at 中央 (central) or province, each child one level lower."""
+    tree: dict[str, tuple[str | None, str]] = {}
+    for r in range(draw(st.integers(1, 2))):
+        tree[f"R{r}"] = (None, draw(st.sampled_from(["central", "province"])))
+    for i in range(draw(st.integers(0, 6))):
+        open_sites = sorted(s for s, (_, lv) in tree.items() if lv != LEVEL_ORDER[-1])
+        parent = draw(st.sampled_from(open_sites))
+        tree[f"S{i}"] = (parent, LEVEL_ORDER[LEVEL_ORDER.index(tree[parent][1]) + 1])
+    return tree
+
+
+def sites_yaml(tree: dict[str, tuple[str | None, str]]) -> str:
+    """The ``sites:`` section of ``tree`` (flow style, every level written out)."""
+    def block(parent: str | None) -> str:
+        return ", ".join(f"{s}: {{level: {lv}, children: {{{block(s)}}}}}" for s, (p, lv) in tree.items() if p == parent)
+    return f"sites: {{{block(None)}}}"
 
 
 @st.composite
 def channel_plans(draw):
-    nodes = [(f"n{i}", draw(st.sampled_from(["host", "core_router", "router"])), draw(st.sampled_from(sorted(TREE))),
+    tree = draw(site_trees())
+    nodes = [(f"n{i}", draw(st.sampled_from(["host", "core_router", "router"])), draw(st.sampled_from(sorted(tree))),
               draw(st.sampled_from(["d", "d", "o"]))) for i in range(draw(st.integers(2, 7)))]
-    links = []
+    links: list[tuple[int, int, bool]] = []
     for _ in range(draw(st.integers(1, 8))):
         a, b = draw(st.integers(0, len(nodes) - 1)), draw(st.integers(0, len(nodes) - 1))
         if a != b and (a, b) not in [(x, y) for x, y, _ in links] and (b, a) not in [(x, y) for x, y, _ in links]:
             links.append((a, b, draw(st.booleans())))
-    return nodes, links
+    return tree, nodes, links
 
 
 @settings(max_examples=50)
 @given(channel_plans())
 def test_oracle_unified_channel(tmp_path_factory, spec):
-    nodes, links = spec
-    lines = [UC_HEAD, "nodes:"] + [f"  {n}: {{role: {r}, site: {s}, domain: {d}}}" for n, r, s, d in nodes]
+    site_tree, nodes, links = spec
+    lines = [UC_HEAD, sites_yaml(site_tree), "nodes:"]
+    lines += [f"  {n}: {{role: {r}, site: {s}, domain: {d}}}" for n, r, s, d in nodes]
     lines += ["links:" if links else "links: []"]
     lines += [f"  - {{a: {nodes[a][0]}, b: {nodes[b][0]}, channel: {str(c).lower()}}}" for a, b, c in links]
     net = load_plan(write_plan(tmp_path_factory.mktemp("uc"), "\n".join(lines) + "\n"))
-    tree = nx.DiGraph([(p, c) for c, p in TREE.items() if p])
+    assert {s: (net.sites[s].parent, net.sites[s].level) for s in site_tree} == site_tree
+    tree = nx.DiGraph([(p, c) for c, (p, _) in site_tree.items() if p])
+    tree.add_nodes_from(site_tree)
     expected = set()
     for a, b, channel in links:
         (_, ra, sa, da), (_, rb, sb, db) = nodes[a], nodes[b]
@@ -60,6 +83,11 @@ def test_oracle_unified_channel(tmp_path_factory, spec):
             expected.add(frozenset((nodes[a][0], nodes[b][0])))
     result = evaluate(net, "unified_channel", {"domains": ["kind:extranet"]})
     assert {frozenset((e.data["a"], e.data["b"])) for e in result.evidence} == expected
+    for e in result.evidence:  # a side link is joined where the two branches meet: 中央 for two provinces
+        if e.data["finding"] == "side_link":
+            sa, sb = e.data["sites"]
+            assert e.data["via"] == nx.lowest_common_ancestor(tree, sa, sb)
+            assert e.data["levels"] == [site_tree[sa][1], site_tree[sb][1]]
 
 
 # -- zone_placement ------------------------------------------------------------------------------

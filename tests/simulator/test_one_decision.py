@@ -13,16 +13,19 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from simulator.forwarding import build_forwarding
+from simulator.headerspace import DST, IntervalSet
 from simulator.load import assign, demand_header
 from simulator.reach import reach
 from simulator.trace import trace
 from simulator.traffic import demands
-from tests.helpers import SCENARIOS, write_plan
+from tests.helpers import SCENARIOS, scenario_plan, write_plan
 from topology import load_plan
 
 from . import sim_plans
@@ -119,7 +122,7 @@ SHIPPED = sorted(p.parent.name for p in SCENARIOS.glob("*/plan.yaml"))
 
 @pytest.mark.parametrize("scenario", SHIPPED)
 def test_every_demand_of_a_shipped_scenario_loads_exactly_its_traces(scenario):
-    net = load_plan(SCENARIOS / scenario / "plan.yaml")
+    net = load_plan(scenario_plan(scenario))
     count = len(demands(net))
     step = max(1, count // 600)  # the large plans: an evenly spread sample of about 600 demands
     assert check_demands_against_traces(net, range(0, count, step)) > 0
@@ -272,3 +275,60 @@ def test_reach_finds_a_loop_over_parallel_equal_cost_links_in_bounded_work(tmp_p
     classes = reach(net, ["h"], ["s", "c"], budget=5_000)  # about 2^21 flows before loops were cut
     assert {c.dst_node for c in classes} == {"s", "c"}
     assert all(c.trace.delivered for c in classes)
+
+
+LOOP_TOWARDS_A_DESTINATION = sim_plans.head("loop-to-lan") + """\
+nodes:
+  h: {role: host}
+  a:
+    role: router
+    routes: [{prefix: 10.9.0.0/16, via: b}]
+  b: {role: router}
+  c: {role: router, lan: 10.9.0.0/16}
+links:
+  - h -- a
+  - a -- b
+  - {a: b, b: a, name: back1}
+  - a -- c
+"""
+
+
+def test_reach_reports_the_classes_that_loop(tmp_path):
+    """a sends c's LAN to b by a static route, b sends it back over the IGP (its way to c is through a): every
+    packet for 10.9.0.0/16 loops. reach delivers c's own addresses and names the LAN's packets as a loop, with
+    a representative whose trace really loops."""
+    from simulator.reach import reach_answer, reach_text
+
+    net = load_plan(write_plan(tmp_path, LOOP_TOWARDS_A_DESTINATION))
+    answer = reach_answer(net, ["h"], ["c"], budget=5_000)
+    assert answer.loops, "the LAN's packets loop"
+    lan = IntervalSet.of([(int(ipaddress.IPv4Address("10.9.0.0")), int(ipaddress.IPv4Address("10.9.255.255")))])
+    for loop in answer.loops:
+        assert loop.src_node == "h" and loop.path[:3] == ("h", "a", "b")
+        dst = int(ipaddress.IPv4Address(loop.representative["dst"]))
+        assert lan.contains(dst)
+        t = trace(net, "h", loop.representative["dst"])
+        assert t.last.decision == "ttl_expired" and "forwarding loop" in t.last.detail
+    for text in ("10.9.0.0", "10.9.128.1", "10.9.255.255"):  # every destination of the LAN loops
+        d = int(ipaddress.IPv4Address(text))
+        assert any(box[DST].contains(d) for loop in answer.loops for box in loop.space.boxes), text
+    assert all(c.trace.delivered and not lan.contains(int(ipaddress.IPv4Address(c.representative["dst"])))
+               for c in answer.classes)
+    assert "FORWARDING LOOP" in reach_text(answer.classes, answer.loops)
+
+
+def test_a_static_route_via_a_distant_address_goes_where_packets_to_that_address_go(tmp_path):
+    """r's static route names hb's address, which no link of r reaches directly: a router resolves it through
+    its own table. r reaches hb through the tunnel (its route to hb is the one gwa injects), not by the
+    cheaper underlay way over the internet that the IGP graph alone would take."""
+    plan = sim_plans.tunnel_plan().replace("  ha: {role: host}\n", "  ha: {role: host}\n  r: {role: router}\n").replace(
+        "  - ha -- gwa:lan\n", "  - ha -- r\n  - {a: r, b: \"gwa:lan\", cost: 500}\n"
+        "  - {a: r, b: isp, medium: internet, domain: inet}\n")
+    first = load_plan(write_plan(tmp_path / "a", plan))
+    hb = str(first.nodes["hb"].addresses[0].ip)
+    net = load_plan(write_plan(tmp_path / "b", plan.replace(
+        "  r: {role: router}\n", f"  r: {{role: router, routes: [{{prefix: 10.77.0.0/16, via: {hb}}}]}}\n")))
+    to_hb, to_static = trace(net, "r", hb), trace(net, "r", "10.77.0.5")
+    assert to_hb.hops[1].node == "gwa", to_hb.text()           # the tunnel's route
+    assert to_static.hops[1].node == to_hb.hops[1].node, to_static.text()
+    assert f"via {hb}" in to_static.hops[0].detail

@@ -12,7 +12,7 @@ from simulator.packets import plain_scapy
 from simulator.pcap import pcap_bytes
 from simulator.reach import reach
 from simulator.trace import reply, trace
-from tests.helpers import SCENARIOS
+from tests.helpers import SCENARIOS, scenario_plan
 from topology import load_plan
 
 BASES = sorted(p.parent.name for p in SCENARIOS.glob("*/plan.yaml"))
@@ -25,7 +25,7 @@ def plan(path: str):
 
 
 def base(name: str):
-    return plan(str(SCENARIOS / name / "plan.yaml"))
+    return plan(str(scenario_plan(name)))
 
 
 def fault(name: str, fault_name: str):

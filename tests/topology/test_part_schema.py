@@ -7,13 +7,13 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from tests.helpers import SCENARIOS
+from tests.helpers import SCENARIOS, shipped_plans
 from topology.loader import plan_file
 from topology.part_schema import part_json_schema
 from topology.schema import plan_json_schema
 from topology.yaml_source import read_yaml_file
 
-PLANS = sorted([*SCENARIOS.glob("*/plan.yaml"), *SCENARIOS.glob("*/faults/*.yaml")])
+PLANS = sorted({*SCENARIOS.glob("*/plan.yaml"), *shipped_plans(), *SCENARIOS.glob("*/faults/*.yaml")})
 
 
 def _data(path: Path) -> dict:

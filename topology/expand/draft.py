@@ -3,7 +3,7 @@
 Definition. A :class:`Draft` starts as the validated plan (:class:`~topology.schema.PlanSpec`
 with the YAML marks of every value) and is filled in by the passes of
 :mod:`topology.expand`, each adding the sections it owns (sites, node and
-link drafts, resolved fields, model links and nodes, ...). A :class:`NodeDraft`
+link and ACL drafts, resolved fields, model links and nodes, ...). A :class:`NodeDraft`
 is a node as the plan says it before fields are resolved: its own fields, the
 defaults its star or aggregation gives its units (:class:`UnitDefaults`), the
 core whose domain, site and phase it inherits, and its interfaces, gateway
@@ -52,7 +52,7 @@ from ..model import (
     Waiver,
 )
 from ..patterns import PatternError, fill
-from ..schema import GatewaySpec, InterfaceSpec, PlanSpec, RouteSpec, TunnelSpec
+from ..schema import GatewaySpec, InterfaceSpec, PlanSpec, RouteSpec, RuleSpec, TunnelSpec
 from ..validation import suggest
 from ..yaml_source import mark_for
 
@@ -119,6 +119,22 @@ class LinkDraft:
 
 
 @dataclass
+class AclDraft:
+    """An ACL as written, its name and rules filled in the context of the block that made it.
+
+    ``path`` is where the ACL is written (``("acls", NAME)`` in the plan,
+    ``("templates", T, "acls", PATTERN)`` in a template); rule ``i`` (from 0)
+    is written at ``path + (i,)`` and is rule ``i + 1`` of the ACL. A rule
+    whose patterns could not be filled is None (the error is recorded), so
+    the others keep their numbers.
+    """
+
+    name: str
+    rules: list[RuleSpec | None]
+    path: tuple
+
+
+@dataclass
 class TunnelDraft:
     """A tunnel as written, with the context its placeholders are filled in."""
 
@@ -151,6 +167,7 @@ class Draft:
     nodes: dict[str, NodeDraft] = field(default_factory=dict)
     links: list[LinkDraft] = field(default_factory=list)
     tunnels: list[TunnelDraft] = field(default_factory=list)
+    acl_drafts: dict[str, AclDraft] = field(default_factory=dict)  # by filled name, the plan's first
     # fields
     fields: dict[str, Fields] = field(default_factory=dict)
     # address plan, links, nodes

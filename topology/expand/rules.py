@@ -9,6 +9,11 @@ icmp. A VRF's domain and imports must exist; so must every ACL and VRF an
 interface names, and a static route's next hop must be an address of the
 plan or a neighbour cabled to the node.
 
+The ACLs are those the pass ``templates`` drafted (``d.acl_drafts``): the
+plan's own, then those its templates made per site, their names and rules
+filled there; each keeps the mark of where it is written, so a generated
+ACL and its rules point at the template's lines.
+
     >>> from topology.expand import run
     >>> from topology.loader import draft_of
     >>> d = run(draft_of('''
@@ -20,6 +25,24 @@ plan or a neighbour cabled to the node.
     ... '''), upto="rules")
     >>> [(r.index, str(r.dst)) for r in d.acls["web"].rules]
     [(1, '10.53.0.0/32'), (1, '10.53.9.0/24')]
+
+An ACL of a template, made at two sites, with rules naming each site's nodes:
+
+    >>> d = run(draft_of('''
+    ... name: demo
+    ... domains: {政务外网: {kind: extranet, pool: 10.53.0.0/16}}
+    ... defaults: {node: {domain: 政务外网}}
+    ... sites: {云南省: {level: province, children: {昆明市: {}, 楚雄州: {}}}}
+    ... templates:
+    ...   prefecture:
+    ...     nodes: {"{site}门户": {role: server}}
+    ...     acls: {"{site}入": [{action: deny, proto: icmp}, {action: permit, proto: tcp, dst: "{site}门户"}]}
+    ... level_templates: {prefecture: [prefecture]}
+    ... '''), upto="rules")
+    >>> [(name, [(r.index, str(r.dst)) for r in acl.rules]) for name, acl in d.acls.items()]
+    [('昆明市入', [(1, '0.0.0.0/0'), (2, '10.53.0.0/32')]), ('楚雄州入', [(1, '0.0.0.0/0'), (2, '10.53.0.1/32')])]
+    >>> d.acls["楚雄州入"].rules[1].mark.line   # the template's rule, line 9 of the plan
+    9
 """
 
 from __future__ import annotations
@@ -29,12 +52,12 @@ from typing import Any
 
 from ..model import Acl, Link, Node, Rule, Vrf
 from ..validation import suggest
-from .draft import Draft, is_address
+from .draft import AclDraft, Draft, is_address
 
 
 def rules(d: Draft) -> Draft:
     """Fill ``d.acls`` and ``d.vrfs``; check the ACLs, VRFs and next hops interfaces and routes name."""
-    d.acls = {name: _acl(d, name) for name in d.spec.acls}
+    d.acls = {name: _acl(d, draft) for name, draft in d.acl_drafts.items()}
     d.vrfs = _vrfs(d)
     _check_references(d)
     return d
@@ -55,10 +78,13 @@ def _prefixes(d: Draft, value: Any, path: tuple) -> list[ipaddress.IPv4Network]:
     return out
 
 
-def _acl(d: Draft, name: str) -> Acl:
+def _acl(d: Draft, draft: AclDraft) -> Acl:
+    name = draft.name
     built: list[Rule] = []
-    for i, r in enumerate(d.spec.acls[name]):
-        path = ("acls", name, i)
+    for i, r in enumerate(draft.rules):
+        if r is None:  # its patterns could not be filled (reported); the others keep their places
+            continue
+        path = draft.path + (i,)
         if (r.sport or r.dport) and r.proto not in ("tcp", "udp"):
             d.error(path, f"ACL {name} rule {i + 1}: ports need proto tcp or udp", "set proto: tcp or udp, or drop the ports")
         if r.icmp_type is not None and r.proto != "icmp":
@@ -67,7 +93,7 @@ def _acl(d: Draft, name: str) -> Acl:
         targets = _prefixes(d, r.dst, path + ("dst",))
         built.extend(Rule(i + 1, r.action, src, dst, r.proto, r.sport, r.dport, r.icmp_type, r.description,
                           d.mark(path)) for src in sources for dst in targets)
-    return Acl(name, tuple(built), d.mark(("acls", name)))
+    return Acl(name, tuple(built), d.mark(draft.path))
 
 
 def _vrfs(d: Draft) -> dict[str, Vrf]:

@@ -2,7 +2,8 @@
 
 Definition. An approval (批准) names what it approves: a gateway (a node of a
 controlled role or with a ``gateway:`` block), an ACL rule ``ACL#N`` (N its
-place in the list) or a crossing ``from-domain -> to-domain``; each is
+place in the list; the ACL one of the plan or one a template made, as pass
+``rules`` built them) or a crossing ``from-domain -> to-domain``; each is
 checked against the plan here, with "did you mean". Waivers and declined
 policies are kept as written: what they name is checked against the rules
 at check time (:mod:`policies`).
@@ -17,6 +18,19 @@ at check time (:mod:`policies`).
     ... '''), upto="sections")
     >>> [(a.kind, a.from_domain, a.to_domain) for a in d.approvals]
     [('crossing', '政务外网', '互联网')]
+
+An approval of a rule of an ACL a template made at site 楚雄州:
+
+    >>> d = run(draft_of('''
+    ... name: demo
+    ... sites: {楚雄州: {level: prefecture}}
+    ... templates: {州: {acls: {"{site}入": [{action: permit, proto: tcp, dport: 443}, {action: deny}]}}}
+    ... level_templates: {prefecture: [州]}
+    ... approvals:
+    ...   - {approves: "楚雄州入#1", unit: 州保密局, document: 楚保〔2024〕4号, date: 2024-03-01}
+    ... '''), upto="sections")
+    >>> [(a.kind, a.acl, a.index) for a in d.approvals], d.issues.issues
+    ([('acl_rule', '楚雄州入', 1)], [])
 """
 
 from __future__ import annotations
@@ -70,13 +84,13 @@ def _crossing(d: Draft, text: str, path: tuple) -> dict[str, Any] | None:
 
 def _acl_rule(d: Draft, text: str, path: tuple) -> dict[str, Any] | None:
     acl, _, number = (p.strip() for p in text.rpartition("#"))
-    written = d.spec.acls.get(acl)
-    if written is None:
-        d.error(path, f"approval of an ACL rule names the unknown ACL '{acl}'", suggest(acl, d.spec.acls, "acls"))
+    if acl not in d.acls:
+        d.error(path, f"approval of an ACL rule names the unknown ACL '{acl}'", suggest(acl, d.acls, "acls"))
         return None
-    if not number.isdigit() or not 1 <= int(number) <= len(written):
-        d.error(path, f"ACL '{acl}' has no rule '{number}' (it has {len(written)})",
-                f"write {acl}#N with N from 1 to {len(written)}, the rule's place in the list")
+    written = len(d.acl_drafts[acl].rules)  # the rules as written: a rule is numbered by its place in the list
+    if not number.isdigit() or not 1 <= int(number) <= written:
+        d.error(path, f"ACL '{acl}' has no rule '{number}' (it has {written})",
+                f"write {acl}#N with N from 1 to {written}, the rule's place in the list")
         return None
     return {"kind": "acl_rule", "acl": acl, "index": int(number)}
 

@@ -29,6 +29,8 @@ from ..schema import SiteSpec
 from ..vocabulary import LEVELS, Level
 from .draft import LIMIT_HINT, MAX_SITES, Draft, TooLarge
 
+TOP_DEFAULT: Level = "province"  # the level of a top site that names none
+
 
 def sites(d: Draft) -> Draft:
     """Fill ``d.sites``, ``d.site_paths`` and ``d.site_templates``; raises TooLarge past MAX_SITES."""
@@ -43,10 +45,11 @@ def _below(level: Level) -> Level:
 
 def _site(d: Draft, name: str, spec: SiteSpec, parent: str | None, path: tuple) -> None:
     parent_level = d.sites[parent].level if parent else None
-    level = spec.level or (_below(parent_level) if parent_level else "province")
+    level = spec.level or (_below(parent_level) if parent_level else TOP_DEFAULT)
     if parent_level and LEVELS.index(level) <= LEVELS.index(parent_level):
         d.error(path + ("level",), f"site '{name}' ({level}) cannot sit below '{parent}' ({parent_level})",
-                "a child site must be of a lower level than its parent")
+                f"a child site must be of a lower level than its parent, highest first {', '.join(LEVELS)}; a top "
+                f"site without a level is a {TOP_DEFAULT}: a national centre above provinces needs level: {LEVELS[0]}")
     _add(d, name, level, parent, spec.title, d.phase_of(spec.phase, path + ("phase",)), path)
     d.site_templates[name] = [(t, path + ("templates", i)) for i, t in enumerate(spec.templates)]
     for child, child_spec in spec.children.items():

@@ -1,7 +1,7 @@
-"""Pass ``templates``: the plan's body and every template applied per site, as node and link drafts.
+"""Pass ``templates``: the plan's body and every template applied per site, as node, link and ACL drafts.
 
-Definition. The plan's own ``nodes``, ``links``, ``stars``, ``aggregations``
-and ``tunnels`` are drafted first, then, site by site in plan order, the
+Definition. The plan's own ``nodes``, ``links``, ``stars``, ``aggregations``,
+``tunnels`` and ``acls`` are drafted first, then, site by site in plan order, the
 templates of the site's level (``level_templates``) and the site's own
 (``templates``), each with its template order (:mod:`.inheritance`) and each
 template at most once per site. Names are filled in the site's
@@ -34,17 +34,48 @@ would make more nodes or links than the limit is refused before any is made.
     (UnitDefaults(role='host', domain=None, site=None, phase=None, title=None), '禄丰县核心')
     >>> [(l.a, l.b) for l in d.links][:2]
     [('禄丰县局1', '禄丰县核心'), ('禄丰县局2', '禄丰县核心')]
+
+A template's ACLs are drafted per site like its nodes: the ACL's name and
+the ``src``, ``dst`` and ``description`` of each rule are filled in the
+site's context (:data:`RULE_PATTERNS`), and so are the ``acl_in`` and
+``acl_out`` its nodes' interfaces name; the rules keep their places (rule
+``i`` of the template is rule ``i`` of every ACL it makes). The plan's own
+ACLs and the ACL names its own nodes give are taken as written. An ACL
+name is unique across the plan: a second ACL of the same name, of the plan
+or made at another site, is an error at the one drafted later.
+
+    >>> d = run(draft_of('''
+    ... name: demo
+    ... sites: {云南省: {level: province, children: {昆明市: {}, 楚雄州: {}}}}
+    ... templates:
+    ...   prefecture:
+    ...     nodes:
+    ...       "{site}防火墙": {role: firewall, interfaces: {outside: {acl_in: "{site}互联网入"}}}
+    ...     acls:
+    ...       "{site}互联网入":
+    ...         - {action: permit, proto: tcp, dst: "{site}门户", dport: 443, description: "{province}{site}门户"}
+    ...         - {action: deny}
+    ... level_templates: {prefecture: [prefecture]}
+    ... '''), upto="templates")
+    >>> [(a.name, a.rules[0].dst, a.rules[0].description) for a in d.acl_drafts.values()]
+    [('昆明市互联网入', '昆明市门户', '云南省昆明市门户'), ('楚雄州互联网入', '楚雄州门户', '云南省楚雄州门户')]
+    >>> d.nodes["楚雄州防火墙"].interfaces["outside"].acl_in
+    '楚雄州互联网入'
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from pydantic import ValidationError
+
 from ..schema import (
     AggregationSpec,
+    InterfaceSpec,
     LinkAttrs,
     NodeSpec,
     PlanSpec,
+    RuleSpec,
     StarSpec,
     TemplateSpec,
 )
@@ -52,6 +83,7 @@ from ..validation import suggest
 from .draft import (
     LIMIT_HINT,
     MAX_NODES,
+    AclDraft,
     Context,
     Draft,
     LinkDraft,
@@ -64,9 +96,12 @@ from .draft import (
 )
 from .inheritance import NODE_FIELDS
 
+RULE_PATTERNS = ("src", "dst", "description")  # the fields of an ACL rule a template fills per site
+INTERFACE_ACLS = ("acl_in", "acl_out")  # the ACL names an interface of a template's node fills per site
+
 
 def templates(d: Draft) -> Draft:
-    """Fill ``d.nodes``, ``d.links`` and ``d.tunnels``; raises TooLarge past MAX_NODES."""
+    """Fill ``d.nodes``, ``d.links``, ``d.tunnels`` and ``d.acl_drafts``; raises TooLarge past MAX_NODES."""
     check_size(d)
     apply_block(d, d.spec, (), Context(None))
     for level, names in d.spec.level_templates.items():
@@ -124,7 +159,7 @@ def check_size(d: Draft) -> None:
 
 
 def apply_block(d: Draft, block: TemplateSpec | PlanSpec, base: tuple, ctx: Context) -> None:
-    """Draft the nodes, links, stars, aggregations and tunnels of one block in ``ctx``."""
+    """Draft the nodes, links, stars, aggregations, tunnels and ACLs of one block in ``ctx``."""
     for pattern, node in block.nodes.items():
         path = base + ("nodes", pattern)
         name = d.format(pattern, ctx, path)
@@ -142,6 +177,87 @@ def apply_block(d: Draft, block: TemplateSpec | PlanSpec, base: tuple, ctx: Cont
         add_aggregation(d, agg, base + ("aggregations", i), ctx)
     for i, tunnel in enumerate(block.tunnels):
         d.tunnels.append(TunnelDraft(tunnel, base + ("tunnels", i), ctx))
+    for pattern, written in block.acls.items():
+        add_acl(d, pattern, written, base + ("acls", pattern), ctx)
+
+
+def add_acl(d: Draft, pattern: str, written: list[RuleSpec], path: tuple, ctx: Context) -> None:
+    """Draft ACL ``pattern``: in a template (``ctx`` at a site) its name and rules filled, else as written.
+
+    As :func:`add_node` does for nodes, a name already drafted is an error at ``path`` naming where the
+    first one is written.
+    """
+    at_site = ctx.site is not None
+    name = _filled_name(d, pattern, ctx, path) if at_site else pattern
+    if name is None:
+        return
+    if name in d.acl_drafts:
+        d.error(path, f"ACL '{name}' is defined twice (first at {d.mark(d.acl_drafts[name].path)})",
+                "ACL names must be unique across the plan; an ACL of a template applied to several sites "
+                "needs {site} (or another placeholder) in its name")
+        return
+    rules: list[RuleSpec | None] = ([fill_rule(d, name, rule, ctx, path + (i,)) for i, rule in enumerate(written)]
+                                    if at_site else list(written))
+    d.acl_drafts[name] = AclDraft(name, rules, path)
+
+
+def fill_rule(d: Draft, acl: str, rule: RuleSpec, ctx: Context, path: tuple) -> RuleSpec | None:
+    """``rule``, written at ``path`` in ACL ``acl``, with its :data:`RULE_PATTERNS` filled in ``ctx``.
+
+    A filled ``src`` or ``dst`` is read again as the schema reads one (``any``, an address, a prefix or
+    a node name). None after an error, which is recorded.
+
+    >>> from topology.loader import draft_of
+    >>> ctx = Context("9县", {"site": "9县", "i": 9})
+    >>> rule = RuleSpec(action="permit", src="10.53.{i}.0/24", dst="{site}门户")
+    >>> filled = fill_rule(draft_of("name: demo"), "入", rule, ctx, ("acls", "入", 0))
+    >>> filled.src, filled.dst
+    (IPv4Network('10.53.9.0/24'), '9县门户')
+    """
+    filled: dict[str, Any] = {}
+    failed = False
+    for key in RULE_PATTERNS:
+        value = getattr(rule, key)
+        if not isinstance(value, str) or "{" not in value:
+            continue
+        where = path + (key,)
+        text = d.format(value, ctx, where) if key == "description" else _filled_name(d, value, ctx, where)
+        if text is None:
+            failed = True
+        else:
+            filled[key] = text
+    if failed:
+        return None
+    if not filled:
+        return rule
+    try:
+        return RuleSpec.model_validate({**explicit(rule), **filled})
+    except ValidationError as exc:
+        d.error(path, f"ACL {acl} rule {path[-1] + 1}: {exc.errors()[0]['msg']}",
+                "a placeholder filled a src or dst that is neither any, an address, a prefix nor a node name")
+        return None
+
+
+def _filled_name(d: Draft, pattern: str, ctx: Context, path: tuple) -> str | None:
+    """The name ``pattern`` makes in ``ctx`` (as :meth:`Draft.format` fills it); an empty name is an error."""
+    name = d.format(pattern, ctx, path)
+    if name == "":
+        d.error(path, f"'{pattern}' makes an empty name at site {ctx.site}",
+                "use placeholders that have a value at every site the template applies to")
+        return None
+    return name
+
+
+def _interfaces(d: Draft, spec: NodeSpec, ctx: Context, path: tuple) -> dict[str, InterfaceSpec]:
+    """The interfaces node ``spec`` declares; at a site, the ACL names they give filled in ``ctx``."""
+    if ctx.site is None:
+        return dict(spec.interfaces)
+    out = {}
+    for ifname, iface in spec.interfaces.items():
+        filled = {key: _filled_name(d, value, ctx, path + ("interfaces", ifname, key))
+                  for key in INTERFACE_ACLS if (value := getattr(iface, key)) and "{" in value}
+        out[ifname] = iface.model_copy(update=filled) if filled else iface  # a name not filled is dropped (reported)
+    return out
 
 
 def add_node(d: Draft, name: str, path: tuple, ctx: Context, spec: NodeSpec | None = None,
@@ -159,7 +275,7 @@ def add_node(d: Draft, name: str, path: tuple, ctx: Context, spec: NodeSpec | No
     mcu_parent = spec.mcu_parent if spec is not None else None
     d.nodes[name] = NodeDraft(
         name, own, [group] if isinstance(group, str) else list(group or []),
-        dict(spec.interfaces) if spec is not None else {}, spec.gateway if spec is not None else None,
+        _interfaces(d, spec, ctx, path) if spec is not None else {}, spec.gateway if spec is not None else None,
         list(spec.routes) if spec is not None else [],
         d.format(mcu_parent, ctx, path + ("mcu_parent",)) if mcu_parent else None,
         path, ctx.site, unit, inherits_from,

@@ -97,7 +97,7 @@ _KIND_WORDS = (("dmz", "dmz"), ("党委", "party_private"), ("党政专网", "pa
                ("外网", "extranet"), ("互联网", "internet"), ("internet", "internet"), ("公网", "internet"))
 _LEVEL_WORDS = {**{zh: level for level, names in LEVEL_NAMES_CN.items() for zh in names.split("/")},
                 **{names: level for level, names in LEVEL_NAMES_CN.items()}, "州市": "prefecture", "地市": "prefecture",
-                "区县": "county", "县市": "county", "乡": "township", "镇": "township"}
+                "区县": "county", "县市": "county", "乡": "township", "镇": "township", "国家": "central"}
 _BAD_NAME = re.compile(r"[:{}]")
 _PARENS = re.compile(r"^(.*?)\s*[(（]\s*(.*?)\s*[)）]\s*$")
 
@@ -609,8 +609,9 @@ class _Builder:
             return None
         level = text.lower() if text.lower() in LEVELS else _LEVEL_WORDS.get(text)
         if level is None:
+            chinese = ", ".join(LEVEL_NAMES_CN[lv] for lv in LEVELS)
             self.error(rec.at(key), f"unknown level {text!r}", suggest(text.lower(), LEVELS, "levels")
-                       if _close(text.lower(), LEVELS) else "use one of " + ", ".join(LEVELS) + " (or 省, 州/市, 县, 乡镇 ...)")
+                       if _close(text.lower(), LEVELS) else "use one of " + ", ".join(LEVELS) + f" (or {chinese})")
         return level
 
     # nodes

@@ -28,7 +28,7 @@ from simulator.lab.state import (
     load_state,
     save_state,
 )
-from tests.helpers import write_plan
+from tests.helpers import SCENARIOS, write_plan
 from tests.simulator import sim_plans
 from topology import load_plan
 from topology.model import Acl, Rule
@@ -121,3 +121,20 @@ def test_pair_and_random_checks_are_reproducible(tmp_path):
     assert pair_checks(net, fw, 5) == pair_checks(net, fw, 5)
     assert len(pair_checks(net, fw, 5)) == 15
     assert random_checks(net, fw, 20, 3) == random_checks(net, fw, 20, 3)
+
+
+def test_a_selected_part_keeps_only_the_waivers_of_its_nodes_and_can_be_checked():
+    """A county brought up alone: the plan's waiver scoped to the prefecture core (not in the county) is
+    left out, so the policy check of the part (the "evidence" packets of lab run) runs instead of
+    refusing the waiver's scope; the whole plan keeps its waiver."""
+    from policies.engine import check_plan
+    from policies.loader import select_policies
+    from simulator.lab.network import lab_network
+
+    whole = lab_network(SCENARIOS / "chuxiong" / "plan.yaml")
+    county = lab_network(SCENARIOS / "chuxiong" / "plan.yaml", None, ["site:双柏县"])
+    assert [w.rule for w in whole.waivers] == ["DJ-NA-5"]
+    assert "楚雄州外网核心" not in county.nodes and county.waivers == ()
+    assert county.nodes and all("双柏县" in county.site_ancestors(n.site) for n in county.nodes.values())
+    runs = check_plan(county, select_policies(county, None))
+    assert runs and all(r.status in ("pass", "fail", "not_applicable") for run in runs for r in run.results)
