@@ -145,17 +145,28 @@ def check_network(net: Network, rules: Iterable[PolicyRule], pcap_dir: str | Non
     """
     context = context if context is not None else Context(pcap_dir=pcap_dir)
     rules = list(rules)
-    apart = [rule.kind in RULES_APART for rule in rules]
-    if all(apart) or not any(apart):
+    here, apart = split_apart(rules)
+    if not here or not apart:
         return judge_rules(net, rules, context, setup)
     build_forwarding(net)  # built once, before the child is forked: both sides use it
-    child = Background(judge_rules, net, [r for r, a in zip(rules, apart) if a], replace(context, cache={}), setup)
+    child = Background(judge_rules, net, apart, replace(context, cache={}), setup)
     try:
-        here = iter(judge_rules(net, [r for r, a in zip(rules, apart) if not a], context, setup))
-        there = iter(child.result())
+        mine = judge_rules(net, here, context, setup)
+        theirs = child.result()
     finally:
         child.close()
-    return [next(there) if a else next(here) for a in apart]
+    return in_rule_order(rules, mine, theirs)
+
+
+def split_apart(rules: list[PolicyRule]) -> tuple[list[PolicyRule], list[PolicyRule]]:
+    """(the rules judged in this process, those of kinds registered ``apart``), each in the order of ``rules``."""
+    return [r for r in rules if r.kind not in RULES_APART], [r for r in rules if r.kind in RULES_APART]
+
+
+def in_rule_order(rules: list[PolicyRule], here: list[RuleResult], apart: list[RuleResult]) -> list[RuleResult]:
+    """The results of :func:`split_apart`'s two lists, judged on their own, back in the order of ``rules``."""
+    mine, theirs = iter(here), iter(apart)
+    return [next(theirs) if r.kind in RULES_APART else next(mine) for r in rules]
 
 
 def judge_rules(net: Network, rules: list[PolicyRule], context: Context, setup: CheckSetup | None) -> list[RuleResult]:

@@ -55,11 +55,11 @@ from simulator.forwarding import build_forwarding
 from topology.files import shown
 from topology.model import Network
 
-from ..engine import CheckRun, CheckSetup, judge, phase_views, prepare_check
+from ..engine import CheckRun, CheckSetup, in_rule_order, judge_rules, phase_views, prepare_check, split_apart
 from ..i18n import check_language, rule_text, translate
 from ..loader import PolicySelection
 from ..model import PolicyRule, RuleResult
-from ..registry import RULES_APART, Context
+from ..registry import Context
 from . import allowed, findings, network_map, signoff
 from .capacity import capacity_section
 from .font import FAMILY, font_data_url
@@ -103,7 +103,8 @@ def check_for_report(net: Network, selection: PolicySelection, phase: str | None
     """
     setup = prepare_check(net, selection)
     views = phase_views(net, phase)
-    apart = tuple(r for r in setup.rules if r.kind in RULES_APART)
+    rules = list(setup.rules)
+    here, apart = split_apart(rules)
     for _, view in views:
         build_forwarding(view)  # before the child is forked: both sides use it
     part = Background(crossing_part, net, views, setup, apart)
@@ -111,13 +112,13 @@ def check_for_report(net: Network, selection: PolicySelection, phase: str | None
         runs, contexts, judged = [], [], []
         for _, view in views:
             context = Context()
-            judged.append({r.id: judge(view, r, context, setup) for r in setup.rules if r.kind not in RULES_APART})
+            judged.append(judge_rules(view, here, context, setup))
             contexts.append(context)
         found = part.result()
     finally:
         part.close()
     for (phase_name, _), mine, theirs in zip(views, judged, found.results):
-        results = tuple(mine[r.id] if r.id in mine else theirs[r.id] for r in setup.rules)
+        results = tuple(in_rule_order(rules, mine, theirs))
         runs.append(CheckRun(net.file, net.name, phase_name, setup.selection.names, results, setup.selection.added,
                              setup.selection.declined, setup.unused_waivers))
     return CheckedPlan(setup, tuple(runs), tuple(views), tuple(contexts), found.crossings, found.approvals)
@@ -125,19 +126,18 @@ def check_for_report(net: Network, selection: PolicySelection, phase: str | None
 
 @dataclass(frozen=True)
 class CrossingPart:
-    """What the child of a report gives back: per network state the results of the rules judged apart (by rule
-    id), the crossing rows and the approval rows (plain data: it travels back from a child process)."""
+    """What the child of a report gives back: per network state the results of the rules judged apart (in rule
+    order), the crossing rows and the approval rows (plain data: it travels back from a child process)."""
 
-    results: tuple[dict[str, RuleResult], ...]
+    results: tuple[list[RuleResult], ...]
     crossings: list[dict[str, Any]]
     approvals: list[dict[str, Any]]
 
 
 def crossing_part(net: Network, views: list[tuple[str | None, Network]], setup: CheckSetup,
-                  rules: tuple[PolicyRule, ...]) -> CrossingPart:
-    """``rules`` judged on every state of ``views``, and the crossing and approval rows."""
-    contexts = [Context() for _ in views]
-    results = tuple({r.id: judge(view, r, context, setup) for r in rules} for (_, view), context in zip(views, contexts))
+                  rules: list[PolicyRule]) -> CrossingPart:
+    """``rules`` judged on every state of ``views`` (one context per state), and the crossing and approval rows."""
+    results = tuple(judge_rules(view, rules, Context(), setup) for _, view in views)
     lines = SourceLines()
     return CrossingPart(results, allowed.crossing_rows(views, setup.rules, lines),
                         allowed.approval_rows(net, views, lines))
