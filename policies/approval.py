@@ -24,25 +24,17 @@ Example (policy file)::
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from topology.model import Network
-from topology.selectors import DomainSelector, select_domains
+from topology.selectors import select_domains
 
 from .crossings import Crossing, approvals_of, crossings
 from .evidence import cap_list, plural
 from .model import Evidence, PolicyRule, RuleResult
-from .params import Params
+from .params import ApprovalParams
 from .registry import Context, params_of, register
 
 MAX_EVIDENCE = 40
 CLASSES_SHOWN = 3
-
-
-class ApprovalParams(Params):
-    fail_into: list[DomainSelector] = Field(
-        ["kind:intranet", "classified"],
-        description="an unapproved crossing into these domains fails the rule; into any other, it is reported")
 
 
 def crossing_evidence(net: Network, crossing: Crossing, level: str) -> Evidence:
@@ -68,7 +60,7 @@ def crossing_evidence(net: Network, crossing: Crossing, level: str) -> Evidence:
     return Evidence("crossing", summary, data, crossing.marks(net), crossing.subjects())
 
 
-@register("approval", params=ApprovalParams, apart=True)
+@register("approval", apart=True)
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, ApprovalParams)
     found = crossings(net)

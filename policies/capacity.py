@@ -33,8 +33,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
-
 from simulator.failures import FailureAnalysis
 from simulator.load import Assignment, Direction, base_assignment
 from simulator.sweep import SweepResult, run_sweep
@@ -43,16 +41,11 @@ from topology.units import STANDARD_RATES, format_bandwidth
 
 from .evidence import cap_list, link_subjects, plural
 from .model import Evidence, PolicyRule, RuleResult
-from .params import Params
+from .params import CapacityParams
 from .registry import Context, params_of, register
 
 MAX_EVIDENCE = 25
 TOP_DEMANDS = 5
-
-
-class CapacityParams(Params):
-    warn: float = Field(0.5, gt=0, le=10, description="utilisation above which a direction is reported (plan at 50 %)")
-    fail: float = Field(0.7, gt=0, le=10, description="utilisation above which the rule fails (act at 70 %)")
 
 
 # -- shared by the capacity, latency and redundancy kinds ------------------------------------
@@ -140,7 +133,7 @@ def direction_evidence(a: Assignment, key: Direction, level: str, summary: str, 
     return Evidence("link", summary, info, (link.mark,), link_subjects(link))
 
 
-@register("capacity", params=CapacityParams)
+@register("capacity")
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, CapacityParams)
     unsized = unsized_links(net)

@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections import deque
 
 from topology.model import Network
-from topology.selectors import DomainSelector, select_domains
+from topology.selectors import select_domains
 from topology.vocabulary import CLASSIFICATIONS
 
 from .connectivity import (
@@ -43,16 +43,8 @@ from .connectivity import (
 )
 from .evidence import node_evidence, path_evidence, render_path
 from .model import Evidence, PolicyRule, RuleResult
-from .params import Params
+from .params import ClassificationParams
 from .registry import Context, params_of, register
-
-
-class ClassificationParams(Params):
-    clearance: bool = True
-    public_path: bool = True
-    import_only: bool = True
-    domains: list[DomainSelector] = ["classified"]
-    public: list[DomainSelector] = ["public"]
 
 
 def _forward(comps: Components, start: set[int]) -> set[int]:
@@ -67,7 +59,7 @@ def _forward(comps: Components, start: set[int]) -> set[int]:
     return seen
 
 
-@register("classification", params=ClassificationParams)
+@register("classification")
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, ClassificationParams)
     evidence: list[Evidence] = []

@@ -45,47 +45,21 @@ Example (policy file)::
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Literal
-
-from pydantic import Field
 
 from simulator.trace import Trace
 from simulator.traffic import demands
 from topology.model import Flow, Network, Node
-from topology.selectors import DomainSelector, select_domains
+from topology.selectors import select_domains
 
 from .connectivity import component_labels
 from .delivery import round_trip_of
 from .evidence import node_evidence, plural, trace_marks
 from .model import Evidence, PolicyRule, RuleResult
-from .params import Params
+from .params import CoverageParams
 from .registry import Context, params_of, register
 
 ROLE_ALIASES = {"video_mcu": "mcu"}
 MAX_EVIDENCE = 25
-
-
-class Need(Params):
-    service: str
-    levels: list[Literal["own", "above"]] = Field(["own"], min_length=1)
-    required: bool = False
-
-
-class Probe(Params):
-    """The packet a reachability probe sends (its answer must come back too)."""
-
-    proto: Literal["tcp", "udp", "icmp"] = "tcp"
-    dport: int = Field(443, ge=0, le=65535, description="destination port (tcp, udp) or ICMP type")
-
-
-class CoverageParams(Params):
-    domains: list[DomainSelector] = ["trusted"]
-    unit_roles: list[str] = ["host"]
-    core_roles: list[str] = ["core_router"]
-    needs: list[Need] = [Need(service="document_exchange", levels=["own", "above"]), Need(service="video_mcu")]
-    vpn_units: bool = Field(False, description="count hosts inside department VPNs as units too")
-    core_probe: Probe = Probe(proto="icmp", dport=8)
-    probe: Probe = Probe()
 
 
 SERVICE_KINDS = {"document_exchange": "document_exchange", "video_mcu": "video"}  # need -> kind of the plan's service
@@ -139,7 +113,7 @@ def _at(net: Network, site: str) -> str:
     return f"{site} ({net.sites[site].level})" if site in net.sites else site
 
 
-@register("coverage", params=CoverageParams)
+@register("coverage")
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, CoverageParams)
     evidence: list[Evidence] = []

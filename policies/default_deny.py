@@ -35,28 +35,17 @@ Example (policy file)::
 
 from __future__ import annotations
 
-from typing import Literal
-
 from simulator.acl import dead_rules, fallthrough, is_catch_all, rule_box
 from simulator.headerspace import box_text
 from topology.errors import Mark
 from topology.model import Acl, Interface, Link, Network, Node, Rule
-from topology.selectors import DomainSelector, select_domains
-from topology.vocabulary import CONTROLLED_ROLES, FORWARDING_ROLES
+from topology.selectors import select_domains
+from topology.vocabulary import FORWARDING_ROLES
 
 from .evidence import link_evidence, plural
 from .model import Evidence, PolicyRule, RuleResult
-from .params import Params
+from .params import DefaultDenyParams
 from .registry import Context, params_of, register
-
-
-class DefaultDenyParams(Params):
-    domains: list[DomainSelector] = ["*"]
-    devices: list[str] = sorted(CONTROLLED_ROLES)
-    require_device: bool = True
-    ends_in_deny: bool = True
-    directions: list[Literal["in", "out"]] = ["in"]
-    shadowed: Literal["fail", "note", "off"] = "fail"
 
 
 def boundary_links(net: Network, domains: list[str]) -> list[Link]:
@@ -102,7 +91,7 @@ def _iface(net: Network, link: Link, node: str) -> Interface:
     return net.nodes[node].interfaces[link.a_if if node == link.a else link.b_if]
 
 
-@register("default_deny", params=DefaultDenyParams)
+@register("default_deny")
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, DefaultDenyParams)
     links = boundary_links(net, p.domains)

@@ -43,18 +43,11 @@ from topology.model import Flow, Network
 
 from .evidence import cap_list, plural, trace_marks
 from .model import Evidence, PolicyRule, RuleResult
-from .params import Params
+from .params import DeliveryParams
 from .registry import Context, params_of, register
 
 MAX_GROUPS = 25
 MAX_LISTED = 50
-
-
-class DeliveryParams(Params):
-    flows: bool = True
-    replies: bool = True
-    tunnels: bool = True
-    phases: bool = True
 
 
 @dataclass
@@ -90,7 +83,7 @@ def _cause(t: Trace) -> tuple[str, str, str]:
     return last.node, last.decision, last.detail or last.decision
 
 
-@register("delivery", params=DeliveryParams)
+@register("delivery")
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, DeliveryParams)
     groups: dict[tuple, _Group] = {}

@@ -46,28 +46,18 @@ from simulator.headerspace import ip_text
 from simulator.load import base_assignment, clear_trace, readable
 from topology.errors import GovnetError, Mark
 from topology.model import Link, Network, Tunnel, untrusted_links
-from topology.selectors import DomainSelector, is_public, select_domains
-from topology.vocabulary import ENDPOINT_ROLES, UNTRUSTED_MEDIA
+from topology.selectors import is_public, select_domains
+from topology.vocabulary import ENDPOINT_ROLES
 
 from .connectivity import component_labels, link_between
 from .evidence import evidence_pcap, plural
 from .model import Evidence, PolicyRule, RuleResult
-from .params import Params
+from .params import EncryptedOverParams
 from .registry import Context, params_of, register
 
 MAX_FLOW_TRACES = 200
 MAX_LEAKS = 5          # addresses a device routes out in clear that are traced for evidence
 MAX_LEAK_SOURCES = 20  # protected senders tried for each
-
-
-class EncryptedOverParams(Params):
-    domains: list[DomainSelector] = ["trusted"]
-    media: list[str] = list(UNTRUSTED_MEDIA)
-    shared: bool = True
-    untrusted: list[DomainSelector] = ["public"]
-    trace: bool = True
-
-
 
 
 def tunnel_domain(net: Network, t: Tunnel) -> str | None:
@@ -77,7 +67,7 @@ def tunnel_domain(net: Network, t: Tunnel) -> str | None:
     return da if da == db else None
 
 
-@register("encrypted_over", params=EncryptedOverParams)
+@register("encrypted_over")
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, EncryptedOverParams)
     untrusted = set(select_domains(net, p.untrusted)) | {d for d, dom in net.domains.items() if is_public(dom)}

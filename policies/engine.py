@@ -12,11 +12,10 @@ phase) with the result of every rule on it. ``phase=None`` checks the whole
 plan; a phase name checks the plan as built up to that phase; ``"all"``
 checks every phase on its own, so no intermediate rollout state escapes.
 
-Before any rule runs, :func:`prepare_check` checks the setup against the
-plan and raises a :class:`~policies.errors.PolicyError` with every problem:
-each domain selector of each rule must mean something in this plan
-(:func:`topology.selectors.plan_selector_problem`), each waiver must name a
-rule being checked and select nodes (:func:`policies.waivers.resolve_waivers`).
+Before any rule runs, :func:`policies.setup.prepare_check` checks the setup
+against the plan and raises a :class:`~policies.errors.PolicyError` with
+every problem: each domain selector of each rule must mean something in this
+plan, each waiver must name a rule being checked and select nodes.
 After a rule is evaluated its waivers are applied
 (:func:`policies.waivers.apply_waivers`).
 """
@@ -29,32 +28,19 @@ from dataclasses import dataclass, replace
 
 from simulator.background import Background
 from simulator.forwarding import build_forwarding
-from topology.errors import GovnetError, PlanIssue
+from topology.errors import GovnetError
 from topology.model import DeclinedPolicy, Network, Waiver
-from topology.selectors import plan_selector_problem, selector_values
-from topology.yaml_source import mark_for
 
 from . import kinds  # noqa: F401  (registers every rule kind)
-from .errors import PolicyError
-from .loader import Policy, PolicySelection, RequiredPack, rules_of, with_required_packs
+from .loader import Policy, PolicySelection, RequiredPack
 from .model import SEVERITIES, PolicyRule, RuleResult
-from .registry import RULE_KINDS, RULE_PARAMS, RULES_APART, Context
-from .waivers import ScopedWaiver, apply_waivers, resolve_waivers, today
+from .registry import RULE_KINDS, RULES_APART, Context
+from .setup import CheckSetup, prepare_check
+from .waivers import apply_waivers
 
 
 class UnknownPhase(GovnetError):
     """The plan has no phase of that name."""
-
-
-@dataclass(frozen=True)
-class CheckSetup:
-    """What a check runs, checked against the plan: the rules, the waivers of those rules, the day."""
-
-    selection: PolicySelection
-    rules: tuple[PolicyRule, ...]
-    waivers: tuple[ScopedWaiver, ...]
-    unused_waivers: tuple[Waiver, ...]
-    today: datetime.date
 
 
 @dataclass(frozen=True)
@@ -99,40 +85,6 @@ def phase_views(net: Network, phase: str | None) -> list[tuple[str | None, Netwo
     if phase not in names:
         raise UnknownPhase(f"the plan has no phase '{phase}' (phases: {', '.join(names)}, or all)")
     return [(phase, net.at_phase(phase))]
-
-
-def selector_issues(net: Network, rules: Iterable[PolicyRule]) -> list[PlanIssue]:
-    """Every domain selector of ``rules`` that cannot mean anything in ``net``, at its place in the policy file."""
-    issues = []
-    for rule in rules:
-        model = RULE_PARAMS.get(rule.kind)
-        if model is None:
-            continue
-        for path, text in selector_values(model.model_validate(rule.params)):
-            problem = plan_selector_problem(net, text)
-            if problem is None:
-                continue
-            where = mark_for(rule.param_marks, path) if rule.param_marks else rule.mark
-            message, hint = problem
-            issues.append(PlanIssue(where or net.mark, f"rule {rule.id}: {message} (selector '{text}')", hint))
-    return issues
-
-
-def prepare_check(net: Network, policies: PolicySelection | list[Policy],
-                  on: datetime.date | None = None) -> CheckSetup:
-    """The checked setup of a check of ``net``; raises PolicyError with every problem found.
-
-    A plain list of policies is taken as chosen by the caller (as ``--policy``
-    is), with the packs the law requires added.
-    """
-    selection = policies if isinstance(policies, PolicySelection) else with_required_packs(net, list(policies))
-    rules = rules_of(selection.policies)
-    issues = selector_issues(net, rules)
-    waivers, unused, waiver_problems = resolve_waivers(net, [r.id for r in rules], selection.from_plan)
-    issues += waiver_problems
-    if issues:
-        raise PolicyError(issues)
-    return CheckSetup(selection, tuple(rules), tuple(waivers), tuple(unused), on or today())
 
 
 def check_network(net: Network, rules: Iterable[PolicyRule], pcap_dir: str | None = None,

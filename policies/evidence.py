@@ -16,7 +16,6 @@ from typing import Any
 from topology.errors import Mark
 from topology.model import Link, Network
 
-from .connectivity import path_links
 from .model import Evidence
 
 
@@ -36,6 +35,8 @@ def render_path(net: Network, path: list[str]) -> str:
 
 def path_evidence(net: Network, path: list[str], summary: str, **data: Any) -> Evidence:
     """A path as evidence; the links where the network changes are blamed first."""
+    from .connectivity import path_links  # here: connectivity brings numpy and scipy, which waivers' users need not
+
     links = path_links(net, path)
     crossing = [l for l in links if net.nodes[l.a].domain != net.nodes[l.b].domain]
     others = [l for l in links if l not in crossing]

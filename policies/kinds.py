@@ -1,7 +1,12 @@
 """Every rule-kind module, imported so that each registers itself.
 
-Adding a kind: write ``policies/<kind>.py`` with an ``evaluate`` decorated by
-``@register("<kind>", params=...)`` and add one import line below.
+Only checking a plan needs this (:mod:`policies.engine` imports it); reading
+policy files and checking their setup need :mod:`policies.params` alone.
+
+Adding a kind: write its parameter model in :mod:`policies.params` and add it
+to ``KIND_PARAMS`` there; write ``policies/<kind>.py`` with an ``evaluate``
+decorated by ``@register("<kind>")`` (taking its parameters with
+``params_of(rule, <Kind>Params)``); and add one import line below.
 """
 
 from . import (

@@ -28,28 +28,16 @@ Example (policy file)::
 from __future__ import annotations
 
 import math
-from typing import Literal
-
-from pydantic import Field
 
 from topology.model import Network
-from topology.schema import Delay
 
 from .capacity import assignment_of, unsized_links, unsized_reason
 from .evidence import cap_list, plural
 from .model import Evidence, PolicyRule, RuleResult
-from .params import Params
+from .params import LatencyParams
 from .registry import Context, params_of, register
 
 MAX_EVIDENCE = 25
-
-
-class LatencyParams(Params):
-    max_delay: Delay = Field(0.150, description="one-way delay limit (150ms: ITU-T G.114)")
-    kinds: list[str] = Field(["video"], min_length=1, description="service kinds whose flows are checked")
-    queueing: bool = Field(True, description="add the M/M/1 queueing estimate at peak utilisation")
-    saturated: Literal["skip", "fail"] = Field("skip", description="flows over a link at or above 100 %: left to "
-                                                                   "the capacity rule (skip) or failed here")
 
 
 def flow_delays(net: Network, kinds: list[str], queueing: bool = True) -> list[tuple[int, float]]:
@@ -58,7 +46,7 @@ def flow_delays(net: Network, kinds: list[str], queueing: bool = True) -> list[t
     return [(i, a.delay(i, queueing)) for i, d in enumerate(a.demands) if d.kind in kinds]
 
 
-@register("latency", params=LatencyParams)
+@register("latency")
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, LatencyParams)
     a = assignment_of(net, context)

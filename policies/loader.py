@@ -6,7 +6,7 @@ A policy file is YAML::
     title: 市电子政务外网补充规则
     rules:
       - id: LOCAL-1                 # unique in the check
-        kind: physical_isolation    # a registered rule kind
+        kind: physical_isolation    # a rule kind (policies.params.KIND_PARAMS)
         severity: critical          # critical | high | medium | low (default high)
         clause: 中办发〔2002〕17号     # the source it enforces
         title: Intranet and extranet physically isolated
@@ -16,9 +16,10 @@ A policy file is YAML::
 
 Files are read with :func:`topology.yaml_source.read_yaml_file` (positions,
 duplicate keys and size limits) and validated with strict pydantic models,
-the rule's ``params`` with the model its kind registered. Every problem is
-collected and raised together as a :class:`~policies.errors.PolicyError`
-whose issues carry FILE:LINE:COL.
+the rule's ``params`` with the model of its kind
+(:data:`policies.params.KIND_PARAMS`; no evaluator is imported). Every
+problem is collected and raised together as a
+:class:`~policies.errors.PolicyError` whose issues carry FILE:LINE:COL.
 
 Built-in packs are policy files shipped in ``policies/packs``; a name without
 a path separator and without a ``.yaml``/``.yml`` suffix names a pack,
@@ -46,6 +47,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from topology import files
 from topology.errors import GovnetError, Mark, PlanError, PlanIssue
 from topology.loader import include_boundary
 from topology.model import DeclinedPolicy, Network
@@ -53,10 +55,9 @@ from topology.validation import issues_from_validation, suggest
 from topology.vocabulary import CLASSIFICATIONS
 from topology.yaml_source import mark_for, read_yaml_file
 
-from . import kinds  # noqa: F401  (registers every rule kind)
 from .errors import PolicyError
 from .model import PolicyRule
-from .registry import RULE_KINDS, RULE_PARAMS
+from .params import KIND_PARAMS
 
 PACK_PACKAGE = "policies.packs"
 CLASSIFIED_PACK = "classified"  # the pack 保密法 makes every classified plan pass
@@ -160,19 +161,18 @@ def load_policy_file(path: str | Path, display: str | None = None, pack: str | N
             issues.append(PlanIssue(mark_for(marks, ("rules", i, "id"), shown),
                                     f"rule id '{r.id}' is used twice (first at {seen[r.id]})", "give every rule its own id"))
         seen.setdefault(r.id, where)
-        if r.kind not in RULE_KINDS:
-            close = difflib.get_close_matches(r.kind, list(RULE_KINDS), n=1, cutoff=0.5)
+        if r.kind not in KIND_PARAMS:
+            close = difflib.get_close_matches(r.kind, list(KIND_PARAMS), n=1, cutoff=0.5)
             issues.append(PlanIssue(mark_for(marks, ("rules", i, "kind"), shown), f"unknown rule kind '{r.kind}'",
-                                    f"did you mean '{close[0]}'?" if close else f"kinds: {', '.join(sorted(RULE_KINDS))}"))
+                                    f"did you mean '{close[0]}'?" if close else f"kinds: {', '.join(sorted(KIND_PARAMS))}"))
             continue
-        model = RULE_PARAMS.get(r.kind)
+        model = KIND_PARAMS[r.kind]
         params = dict(r.params)
-        if model is not None:
-            try:
-                model.model_validate(params)
-            except ValidationError as exc:
-                issues.extend(issues_from_validation(exc, marks, shown, model, ("rules", i, "params")))
-                continue
+        try:
+            model.model_validate(params)
+        except ValidationError as exc:
+            issues.extend(issues_from_validation(exc, marks, shown, model, ("rules", i, "params")))
+            continue
         prefix = ("rules", i, "params")
         param_marks = {path[len(prefix):]: mark for path, mark in marks.items() if path[:len(prefix)] == prefix}
         rules.append(PolicyRule(id=r.id, kind=r.kind, severity=r.severity, params=params, clause=r.clause,
@@ -206,7 +206,7 @@ def configured(policy: Policy, settings: Mapping[str, Mapping[str, Any]], drop: 
             continue
         if rule.id in settings:
             params = {**rule.params, **settings[rule.id]}
-            model = RULE_PARAMS.get(rule.kind)
+            model = KIND_PARAMS.get(rule.kind)
             if model is not None:
                 try:
                     model.model_validate(params)
@@ -249,7 +249,7 @@ def resolve_policies(names: list[str] | tuple[str, ...], base: Path | None = Non
                                             f"paths are relative to {base or 'the working directory'}; "
                                             f"built-in packs: {', '.join(pack_names())}"))
                     continue
-                shown = str(Path(name)) if base is None else _display(path)
+                shown = str(Path(name)) if base is None else files.shown(path)
                 out.append(load_policy_file(path, display=shown))
         except PlanError as exc:
             issues.extend(exc.issues)
@@ -288,13 +288,6 @@ def _plan_policy_marks(net: Network) -> list[Mark]:
     if not isinstance(listed, list) or len(listed) != len(net.policies):
         return [net.mark] * len(net.policies)
     return [doc.mark(("policies", i)) for i in range(len(listed))]
-
-
-def _display(path: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
-    except ValueError:
-        return str(path)
 
 
 def rules_of(policies: list[Policy] | tuple[Policy, ...]) -> list[PolicyRule]:

@@ -41,14 +41,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field, field_validator
-
 from topology.errors import GovnetError
 from topology.model import Network
-from topology.schema import SelectorSpec
-from topology.selectors import DomainSelector, node_matches, select_domains
-from topology.units import parse_port_range
-from topology.vocabulary import CONTROLLED_ROLES, PROTO_NUMBERS, Protocol
+from topology.selectors import node_matches, select_domains
+from topology.vocabulary import PROTO_NUMBERS
 
 from .connectivity import components, shortest_paths
 from .evidence import (
@@ -60,41 +56,10 @@ from .evidence import (
     rule_marks,
 )
 from .model import Evidence, PolicyRule, RuleResult
-from .params import Params
+from .params import Allow, LogicalIsolationParams
 from .registry import Context, params_of, register
 
 MAX_EVIDENCE = 20
-
-
-def _ports(value: Any) -> tuple[int, int] | None:
-    return None if value is None else parse_port_range(value)
-
-
-class Allow(Params):
-    """One allowed crossing: a protocol, optionally a destination port range, towards some nodes."""
-
-    proto: Protocol = "ip"
-    dport: int | str | None = Field(None, description="port or range 'lo-hi' (for icmp: the type)")
-    to: SelectorSpec | None = None
-    from_: SelectorSpec | None = Field(None, alias="from")
-    description: str = ""
-
-    @field_validator("dport")
-    @classmethod
-    def _check_ports(cls, value: Any) -> Any:
-        _ports(value)  # raises on a malformed or out-of-range port
-        return value
-
-    def port_range(self) -> tuple[int, int] | None:
-        return _ports(self.dport)
-
-
-class LogicalIsolationParams(Params):
-    from_: list[DomainSelector] = Field(alias="from", min_length=1)
-    to: list[DomainSelector] = Field(min_length=1)
-    allow: list[Allow] = []
-    require_device: bool = True
-    devices: list[str] = sorted(CONTROLLED_ROLES)
 
 
 def allowed_space(net: Network, allows: list[Allow], src: str, dst: str):
@@ -185,7 +150,7 @@ def _deciding_rule(t: Any) -> tuple[str, Any]:
 
 
 
-@register("logical_isolation", params=LogicalIsolationParams)
+@register("logical_isolation")
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, LogicalIsolationParams)
     src_domains = select_domains(net, p.from_)

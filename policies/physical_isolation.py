@@ -29,10 +29,8 @@ Example (policy file)::
 
 from __future__ import annotations
 
-from pydantic import Field
-
 from topology.model import Network
-from topology.selectors import DomainSelector, domain_matches, select_domains
+from topology.selectors import domain_matches, select_domains
 
 from .connectivity import (
     components,
@@ -43,14 +41,8 @@ from .connectivity import (
 )
 from .evidence import path_evidence, render_path
 from .model import Evidence, PolicyRule, RuleResult
-from .params import OneWay, Params
+from .params import OneWay, PhysicalIsolationParams
 from .registry import Context, params_of, register
-
-
-class PhysicalIsolationParams(Params):
-    domains: list[DomainSelector] = Field(min_length=1, description="domain selectors; every pair among them must be isolated")
-    against: list[DomainSelector] | None = Field(None, description="if given, pairs are one of domains and one of against")
-    one_way: list[OneWay] = Field([], description="directions in which declared one-way gateways are accepted")
 
 
 def domain_pairs(net: Network, domains: list[str], against: list[str] | None) -> list[tuple[str, str]]:
@@ -93,7 +85,7 @@ def _accepting(net: Network, one_way: list[OneWay], src: str, dst: str, approved
     return any(domain_matches(s, o.from_) and domain_matches(d, o.to) and (approved or not o.approved) for o in one_way)
 
 
-@register("physical_isolation", params=PhysicalIsolationParams)
+@register("physical_isolation")
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, PhysicalIsolationParams)
     pairs = domain_pairs(net, p.domains, p.against)

@@ -205,9 +205,10 @@ class PlanFile(pytest.File):
     """One plan: its rules, per phase, as items; the plan is loaded once and shared."""
 
     def collect(self) -> Iterator[pytest.Item]:
-        from policies.engine import phase_views, prepare_check
+        from policies.engine import phase_views
         from policies.loader import policies_to_check
         from policies.registry import Context
+        from policies.setup import prepare_check
         from topology import load_plan
         from topology.errors import GovnetError, PlanError
         from topology.files import shown

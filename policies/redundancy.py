@@ -43,44 +43,22 @@ Example (policy file)::
 
 from __future__ import annotations
 
-from typing import Literal
-
 import networkx as nx
-from pydantic import Field
 
 from simulator.failures import Cuts, Failure
 from topology.errors import Mark
 from topology.graphs import physical_graph
 from topology.model import Network, RiskGroup
-from topology.selectors import NodeSelector, select_union
+from topology.selectors import select_union
 from topology.vocabulary import FORWARDING_ROLES, LEVELS
 
 from .capacity import assignment_of, direction_label, sweep_of, unsized_links, unsized_reason
 from .evidence import cap_list, plural
 from .model import Evidence, PolicyRule, RuleResult
-from .params import Params
+from .params import RedundancyParams
 from .registry import Context, params_of, register
 
 MAX_EVIDENCE = 25
-
-
-class RedundancyParams(Params):
-    failures: Literal["n-1", "n-2"] = "n-1"
-    elements: list[Literal["links", "nodes", "risk_groups"]] = Field(
-        ["links", "nodes"], min_length=1, description="what fails, one at a time: every link, every node, every "
-                                                      "shared-risk group of the plan (risk_groups: all its members "
-                                                      "at once)")
-    pairs: list[str] = Field([], description="names or globs of the links and nodes N-2 pairs are drawn from "
-                                             "(default: every link of the meshed core)")
-    max_utilisation: float = Field(1.0, gt=0, le=10)
-    survive: Literal["reachable", "all"] = Field("reachable", description="which demands must still route: "
-                                                 "those with a physical path left (reachable) or every one (all)")
-    key: list[NodeSelector] = Field(["service:data_centre", "tag:key"],
-                                    description="node selectors of the key nodes that need two disjoint paths")
-    key_levels: int = Field(0, ge=0, le=6, description="also count as key nodes the core routers of this many of "
-                                                       "the highest levels of the plan (2: e.g. province and prefecture)")
-    key_to: list[NodeSelector] = Field([], description="node selectors of the partners of the key nodes "
-                                                       "(default: each other)")
 
 
 def disjoint_paths(net: Network, a: str, b: str, cuts: dict | None = None) -> tuple[int, list[str]]:
@@ -177,7 +155,7 @@ def failed_elements(net: Network, failure: Failure) -> tuple[str, ...]:
     return tuple(dict.fromkeys(names))
 
 
-@register("redundancy", params=RedundancyParams)
+@register("redundancy")
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, RedundancyParams)
     a = assignment_of(net, context)

@@ -5,12 +5,20 @@ Each rule kind lives in its own module of this package and exposes
 :class:`Context`: a place to share expensive results (routing state,
 reachability answers, load assignments) between rules of one check run.
 
-A kind may declare the parameters it takes as a strict pydantic model
-(``register("coverage", params=CoverageParams)``); the policy loader then
-validates a rule's ``params`` against it and reports mistakes with the file,
-line and column of the policy file. Kinds registered without a model take any
-mapping. :mod:`policies.kinds` imports every kind module, so adding a kind is
-one import line there.
+Which kinds exist and what parameters each takes is said once, in
+:data:`policies.params.KIND_PARAMS` (kind → strict pydantic model): the
+policy loader validates a rule's ``params`` against it and reports mistakes
+with the file, line and column of the policy file, without importing any
+evaluator. ``register("coverage")`` makes a function the evaluator of a kind
+of that table (:data:`RULE_KINDS`); :data:`RULE_PARAMS` is the table itself.
+:mod:`policies.kinds` imports every kind module, so that each registers.
+
+    >>> RULE_PARAMS is KIND_PARAMS
+    True
+    >>> register("no_such_kind")
+    Traceback (most recent call last):
+    ...
+    KeyError: "rule kind 'no_such_kind' has no parameter model in policies.params.KIND_PARAMS"
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from pydantic import BaseModel
 from topology.model import Network
 
 from .model import PolicyRule, RuleResult
+from .params import KIND_PARAMS, Params
 
 Evaluator = Callable[[Network, PolicyRule, "Context"], RuleResult]
 P = TypeVar("P", bound=BaseModel)
@@ -54,21 +63,22 @@ class Context:
 
 
 RULE_KINDS: dict[str, Evaluator] = {}
-RULE_PARAMS: dict[str, type[BaseModel]] = {}
+RULE_PARAMS: dict[str, type[Params]] = KIND_PARAMS  # the same table: every kind's parameter model
 RULES_APART: set[str] = set()  # kinds whose work shares no cached answer with other kinds' (judged apart)
 
 
-def register(kind: str, params: type[BaseModel] | None = None, apart: bool = False) -> Callable[[Evaluator], Evaluator]:
-    """Decorator: make ``evaluate`` the evaluator of ``kind`` (``params``: its parameter model).
+def register(kind: str, apart: bool = False) -> Callable[[Evaluator], Evaluator]:
+    """Decorator: make ``evaluate`` the evaluator of ``kind``, a kind of :data:`~policies.params.KIND_PARAMS`
+    (its parameter model is the table's; a kind missing there is a programming error: KeyError).
 
     ``apart``: what the kind computes is its own (no answer it caches is asked for by another kind, and it
     asks for none another kind computes), so a check may judge it in another process at no extra cost.
     """
+    if kind not in KIND_PARAMS:
+        raise KeyError(f"rule kind '{kind}' has no parameter model in policies.params.KIND_PARAMS")
 
     def wrap(func: Evaluator) -> Evaluator:
         RULE_KINDS[kind] = func
-        if params is not None:
-            RULE_PARAMS[kind] = params
         if apart:
             RULES_APART.add(kind)
         return func

@@ -36,19 +36,13 @@ Example (policy file)::
 from __future__ import annotations
 
 from topology.model import Network
-from topology.selectors import DomainSelector, select_domains
+from topology.selectors import select_domains
 from topology.vocabulary import LEVEL_NAMES_CN, LEVELS
 
 from .evidence import link_evidence, plural
 from .model import Evidence, PolicyRule, RuleResult
-from .params import Params
+from .params import UnifiedChannelParams
 from .registry import Context, params_of, register
-
-
-class UnifiedChannelParams(Params):
-    domains: list[DomainSelector] = ["trusted"]
-    unit_roles: list[str] = ["host"]
-    lateral_roles: list[str] = []
 
 
 def _related(net: Network, s1: str, s2: str) -> bool:
@@ -93,7 +87,7 @@ def _side_link_text(net: Network, name: str, s1: str, s2: str, via: str | None) 
     return text
 
 
-@register("unified_channel", params=UnifiedChannelParams)
+@register("unified_channel")
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, UnifiedChannelParams)
     wanted = set(select_domains(net, p.domains))

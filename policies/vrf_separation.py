@@ -31,25 +31,19 @@ Example (policy file)::
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from topology.errors import GovnetError
 from topology.model import Network
-from topology.selectors import DomainSelector, select_domains
+from topology.selectors import select_domains
 from topology.vocabulary import ENDPOINT_ROLES, SERVICE_ROLES
 
 from .evidence import plural
 from .model import Evidence, PolicyRule, RuleResult
-from .params import Params
+from .params import VrfSeparationParams
 from .registry import Context, params_of, register
 
 MAX_EVIDENCE = 20
-
-
-class VrfSeparationParams(Params):
-    domains: list[DomainSelector] = ["*"]
-    shared: list[str] | Literal["auto"] = "auto"
-    shared_services: list[str] = []
 
 
 def service_vrfs(net: Network, vrfs: list[str], members: dict[str, list[str]]) -> set[str]:
@@ -74,7 +68,7 @@ def member_vrf(net: Network, name: str) -> str | None:
     return vrfs.pop() if len(vrfs) == 1 else None
 
 
-@register("vrf_separation", params=VrfSeparationParams)
+@register("vrf_separation")
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, VrfSeparationParams)
     wanted = set(select_domains(net, p.domains))

@@ -22,25 +22,19 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from typing import Literal
 
 from topology.model import Network
-from topology.selectors import DomainSelector, select_domains
+from topology.selectors import select_domains
 
 from .evidence import plural
 from .model import Evidence, PolicyRule, RuleResult
-from .params import Params
+from .params import ZoneAddressingParams
 from .registry import Context, params_of, register
 
 MAX_EVIDENCE = 25
 
 
-class ZoneAddressingParams(Params):
-    domains: list[DomainSelector] = ["trusted"]
-    vrfs: Literal["exempt", "check"] = "exempt"
-
-
-@register("zone_addressing", params=ZoneAddressingParams, apart=True)
+@register("zone_addressing", apart=True)
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, ZoneAddressingParams)
     doms = select_domains(net, p.domains)

@@ -22,31 +22,21 @@ Example (policy file)::
 from __future__ import annotations
 
 import numpy as np
-from pydantic import Field
 from scipy.sparse.csgraph import dijkstra
 
 from topology.model import Network
-from topology.schema import SelectorSpec
-from topology.selectors import DomainSelector, is_public, node_matches, select_domains
+from topology.selectors import is_public, node_matches, select_domains
 
 from .connectivity import components, physical_index
 from .evidence import path_evidence, plural, render_path
 from .model import Evidence, PolicyRule, RuleResult
-from .params import Params
+from .params import ZonePlacementParams
 from .registry import Context, params_of, register
 
 MAX_EVIDENCE = 25
 
 
-class ZonePlacementParams(Params):
-    important: list[SelectorSpec] = [SelectorSpec(role="server")]
-    edge_services: list[str] = ["portal"]
-    untrusted: list[DomainSelector] = ["public"]
-    edge_domains: list[DomainSelector] = ["kind:dmz"]
-    min_hops: int = Field(3, ge=1, le=64)
-
-
-@register("zone_placement", params=ZonePlacementParams)
+@register("zone_placement")
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, ZonePlacementParams)
     untrusted = set(select_domains(net, p.untrusted))

@@ -34,18 +34,20 @@ from .errors import GovnetError
 def shown(path: str | Path) -> str:
     """How a file is named in messages and reports: normalised, relative to where the user stands.
 
-    A file of the built-in scenarios outside the working directory is named
+    A relative name stays relative, ``..`` included: it is how the user reaches
+    the file from here. An absolute name inside the working directory becomes
+    relative; a file of the built-in scenarios outside it is named
     ``scenarios/...``, the same on every machine.
 
-    >>> shown("a/b/../c.yaml")
-    'a/c.yaml'
+    >>> shown("a/b/../c.yaml"), shown("../parts/acls.yaml")
+    ('a/c.yaml', '../parts/acls.yaml')
     """
     text = os.path.normpath(str(path))
     try:
         rel = os.path.relpath(text)
     except ValueError:
         return text
-    if not rel.startswith(".."):
+    if not rel.startswith("..") or not os.path.isabs(text):
         return rel
     from .scenarios import scenarios_dir
 

@@ -12,6 +12,7 @@ Unknown keys get a "did you mean" hint (:mod:`topology.validation`).
 
 from __future__ import annotations
 
+import os
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -125,6 +126,14 @@ def include_boundary(plan: Path) -> Path:
     return folder
 
 
+def _child_display(parent: str, name: str, target: Path) -> str:
+    """How an included file is named: reached from the including file's shown name when that is relative
+    (``faults/v.yaml`` including ``../parts/a.yaml`` shows ``parts/a.yaml``), else from its own path."""
+    if os.path.isabs(parent):
+        return shown(target)
+    return shown(os.path.join(os.path.dirname(parent), name))
+
+
 class _Reader:
     """Reads a plan and its includes, each file once: a file included a second time (from anywhere) is an
     error at that include, so the include graph is a tree and reading it costs what the files hold."""
@@ -186,7 +195,7 @@ class _Reader:
                 issues.add(where, f"the plan includes more than {MAX_INCLUDED_FILES} files", "merge some parts")
                 continue
             try:
-                sub, sub_marks = self.read(target, shown(target), stack + (resolved_self,))
+                sub, sub_marks = self.read(target, _child_display(display, name, target), stack + (resolved_self,))
             except PlanError as exc:
                 issues.extend(exc.issues)
                 continue

@@ -109,6 +109,9 @@ approvals:
 expect:                        # a variant whose firewall lets tcp 3389 in must fail, and only this
   fail: [EGOV-LI-1]
 """,
+    "limits": """\
+limits: {nodes: 400000, sites: 40000}   # the national plan: larger than the defaults on purpose
+""",
     "allocations": """\
 allocations:                   # written by govnet addresses (地址分配表), kept in a file of its own
   loopbacks: {县外网核心: 10.53.0.2/32}

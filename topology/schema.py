@@ -632,6 +632,21 @@ class ExpectSpec(Strict):
                                          "fail (govnet's own tests hold each shipped fault to it)")
 
 
+PLAN_LIMIT_CEILING = 2_000_000  # the most nodes, links or sites a plan may raise its own limits to
+
+
+class LimitsSpec(Strict):
+    """How large the plan may grow, raised above govnet's defaults by a plan that is that large on purpose.
+
+    The defaults (see topology.expand.draft) keep every plan answered in seconds; a national plan names
+    its size here, so that a mistyped count elsewhere is still refused before anything is built.
+    """
+
+    nodes: int | None = Field(None, ge=1, le=PLAN_LIMIT_CEILING,
+                              description="the most nodes (and links) the plan may expand to")
+    sites: int | None = Field(None, ge=1, le=PLAN_LIMIT_CEILING, description="the most sites the plan may have")
+
+
 class LinkSelectorSpec(Strict):
     """Links chosen by their name, ends and medium: every field given must hold."""
 
@@ -684,6 +699,9 @@ class PlanSpec(Strict):
                                                           "gateway, an ACL rule or a domain pair of the plan")
     expect: ExpectSpec | None = Field(None, description="for a plan variant with a planted fault: the rules it must "
                                                         "fail")
+    limits: LimitsSpec | None = Field(None, description="the plan's own size limits, above the defaults "
+                                                        "(GOVNET_MAX_NODES, GOVNET_MAX_SITES), for a plan that "
+                                                        "large on purpose")
     allocations: AllocationsSpec | None = Field(None, description="the address register (地址分配表) govnet addresses "
                                                                   "writes: automatic addresses that must not move")
     domain_kinds: dict[KindName, DomainKindSpec] = Field({}, description="the plan's own domain kinds (lower-case "

@@ -19,8 +19,8 @@ from .common import load, plan_argument, refuse_outputs
 @click.argument("plans", nargs=-1, type=click.Path(path_type=Path))
 def validate(plans: tuple[Path, ...]) -> None:
     """Check plans and the policies they name; print every error as FILE:LINE:COL, exit 2 if any."""
-    from policies.engine import prepare_check
     from policies.loader import select_policies
+    from policies.setup import prepare_check
     from topology import default_plan_path
 
     issues = []

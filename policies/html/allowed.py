@@ -44,7 +44,7 @@ def guarded_domains(net: Network, rules: tuple[PolicyRule, ...]) -> set[str]:
     for rule in rules:
         if rule.kind != APPROVAL_KIND or model is None:
             continue
-        params: Params = model.model_validate(rule.params)  # type: ignore[assignment]
+        params: Params = model.model_validate(rule.params)
         out.update(select_domains(net, getattr(params, "fail_into", [])))
     return out
 

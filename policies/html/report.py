@@ -55,11 +55,12 @@ from simulator.forwarding import build_forwarding
 from topology.files import shown
 from topology.model import Network
 
-from ..engine import CheckRun, CheckSetup, in_rule_order, judge_rules, phase_views, prepare_check, split_apart
+from ..engine import CheckRun, in_rule_order, judge_rules, phase_views, split_apart
 from ..i18n import check_language, rule_text, translate
 from ..loader import PolicySelection
 from ..model import PolicyRule, RuleResult
 from ..registry import Context
+from ..setup import CheckSetup, prepare_check
 from . import allowed, findings, network_map, signoff
 from .capacity import capacity_section
 from .font import FAMILY, font_data_url

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 import shutil
 import signal
 import subprocess
@@ -155,12 +156,45 @@ def test_a_plan_that_would_expand_beyond_the_limit_is_refused_before_expanding(t
     name: x
     domains: {d: {kind: extranet, pool: 10.0.0.0/8}}
     defaults: {node: {domain: d}}
-    sites: {s: {children: {c: {level: county, generate: {count: 10000}}}}}
+    sites: {s: {children: {c: {level: county, generate: {count: 5000}}}}}
     level_templates: {township: [t]}
     templates: {t: {nodes: {'{site}r': {role: router}}, stars: [{core: '{site}r', count: 100000, name: '{site}u{i}'}]}}
     """
     code, _, err = govnet("validate", write_plan(tmp_path, text))
-    assert code == 2 and "would expand to 1,000,010,000 nodes" in err and "GOVNET_MAX_NODES" in err
+    assert code == 2 and "would expand to 500,005,000 nodes" in err and "GOVNET_MAX_NODES" in err
+
+
+STAR_PLAN = """\
+name: x
+{limits}domains: {{d: {{kind: extranet, pool: 10.0.0.0/8}}}}
+sites: {{s: {{}}}}
+defaults: {{node: {{domain: d, site: s}}}}
+nodes: {{core: {{role: router}}}}
+stars: [{{core: core, count: {count}, name: 'u{{i}}'}}]
+"""
+
+
+def test_a_plan_past_the_default_size_is_refused_from_its_counts_and_told_how_to_say_it_is_that_large(tmp_path):
+    from topology.expand.draft import MAX_NODES
+
+    code, _, err = govnet("validate", write_plan(tmp_path, STAR_PLAN.format(limits="", count=MAX_NODES)))
+    assert code == 2 and f"would expand to {MAX_NODES + 1:,} nodes" in err
+    assert "limits: {nodes: N}" in err and "GOVNET_MAX_NODES" in err
+
+
+def test_a_plan_s_own_limits_hold_and_point_at_their_line(tmp_path):
+    code, out, _ = govnet("validate", write_plan(tmp_path, STAR_PLAN.format(limits="limits: {nodes: 30}\n", count=29)))
+    assert code == 0 and "30 nodes" in out
+    code, _, err = govnet("validate", write_plan(tmp_path, STAR_PLAN.format(limits="limits: {nodes: 30}\n", count=30)))
+    assert code == 2 and "plan.yaml:2:" in err and "would expand to 31 nodes, more than the limit of 30" in err
+
+
+def test_a_plan_cannot_lift_its_limits_without_bound(tmp_path):
+    from topology.schema import PLAN_LIMIT_CEILING
+
+    limits = f"limits: {{nodes: {PLAN_LIMIT_CEILING + 1}}}\n"
+    code, _, err = govnet("validate", write_plan(tmp_path, STAR_PLAN.format(limits=limits, count=1)))
+    assert code == 2 and "plan.yaml:2:" in err and "Traceback" not in err
 
 
 def test_includes_that_fan_out_are_read_once_and_refused_when_included_twice(tmp_path):
@@ -190,6 +224,38 @@ def test_paths_in_messages_are_normalised_and_reports_carry_no_absolute_path(tmp
     assert '"file": "scenarios/chuxiong/parts/' in done.stdout  # included parts named from the plan's own folder
     elsewhere = run_cli("check", "--format", "json", cwd=tmp_path)  # the default plan, from another folder
     assert str(REPO) not in elsewhere.stdout and '"plan": "scenarios/chuxiong/plan.yaml"' in elsewhere.stdout
+
+
+def test_paths_above_the_working_directory_are_named_as_the_user_reaches_them(tmp_path):
+    shutil.copytree(SCENARIOS / "chuxiong", tmp_path / "chuxiong")
+    faults = tmp_path / "chuxiong" / "faults"
+    done = run_cli("check", "firewall-hole.yaml", "--format", "json", cwd=faults)
+    files = {finding["file"] for finding in _findings(done.stdout)}
+    assert done.returncode == 1 and files and str(tmp_path) not in done.stdout
+    assert "../parts/acls.yaml" in files and all((faults / f).is_file() for f in files)  # each opens from here
+    acls = tmp_path / "chuxiong" / "parts" / "acls.yaml"
+    acls.write_text(acls.read_text(encoding="utf-8") + "  互联网入: [{action: allw}]\n", encoding="utf-8")
+    done = run_cli("validate", "firewall-hole.yaml", cwd=faults)
+    assert done.returncode == 2 and str(tmp_path) not in done.stderr
+    assert done.stderr.startswith("../parts/acls.yaml:"), done.stderr
+
+
+def _findings(report: str) -> list[dict]:
+    """Every finding of a JSON check report that names a file, whatever rule gave it."""
+    found: list[dict] = []
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            if isinstance(value.get("file"), str) and isinstance(value.get("line"), int):
+                found.append(value)
+            for item in value.values():
+                walk(item)
+        elif isinstance(value, list):
+            for item in value:
+                walk(item)
+
+    walk(json.loads(report))
+    return found
 
 
 # -- the fuzz test ------------------------------------------------------------------------------------------

@@ -64,8 +64,8 @@ def test_rendering_is_deterministic_and_ends_with_one_newline():
 
 
 def test_the_examples_make_a_plan_that_validates(tmp_path):
-    from policies.engine import prepare_check
     from policies.loader import select_policies
+    from policies.setup import prepare_check
 
     net = load_plan(write_example_plan(tmp_path))
     prepare_check(net, select_policies(net, None))  # as govnet validate: policies, waivers, declined packs

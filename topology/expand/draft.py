@@ -56,10 +56,22 @@ from ..schema import GatewaySpec, InterfaceSpec, PlanSpec, RouteSpec, RuleSpec, 
 from ..validation import suggest
 from ..yaml_source import mark_for
 
-MAX_NODES = int(os.environ.get("GOVNET_MAX_NODES", "500000"))  # nodes (and links) a plan may expand to
-MAX_SITES = int(os.environ.get("GOVNET_MAX_SITES", "100000"))
-LIMIT_HINT = ("check the counts of stars, aggregations and generated sites; a larger plan can raise the limit "
-              "with the environment variable GOVNET_MAX_{}")
+# nodes (and links) and sites a plan may expand to unless its ``limits:`` says more: small enough that any plan
+# within them, a mistyped one included, is answered in seconds and a few hundred MiB
+MAX_NODES = int(os.environ.get("GOVNET_MAX_NODES", "25000"))
+MAX_SITES = int(os.environ.get("GOVNET_MAX_SITES", "10000"))
+LIMIT_HINT = ("check the counts of stars, aggregations and generated sites; a plan this large on purpose says so "
+              "at its top with 'limits: {{{0}: N}}' (or the environment variable GOVNET_MAX_{1} raises the "
+              "default)")
+
+
+def limit_hint(what: str) -> str:
+    """How to raise the limit on ``what`` (nodes or sites).
+
+    >>> limit_hint("sites").split(" says so ")[1][:27]
+    "at its top with 'limits: {s"
+    """
+    return LIMIT_HINT.format(what, what.upper())
 
 Fields = dict[str, Any]  # node fields by name (those of topology.schema.NodeFields)
 
@@ -193,6 +205,18 @@ class Draft:
     @classmethod
     def start(cls, spec: PlanSpec, marks: dict, root: Path | str) -> Draft:
         return cls(spec, marks, str(root))
+
+    @property
+    def max_nodes(self) -> int:
+        """The most nodes (and links) this plan may expand to: its ``limits:`` or the default."""
+        limits = self.spec.limits
+        return limits.nodes if limits is not None and limits.nodes is not None else MAX_NODES
+
+    @property
+    def max_sites(self) -> int:
+        """The most sites this plan may have: its ``limits:`` or the default."""
+        limits = self.spec.limits
+        return limits.sites if limits is not None and limits.sites is not None else MAX_SITES
 
     # -- marks and problems --------------------------------------------------
     def mark(self, path: Iterable) -> Mark:

@@ -27,13 +27,13 @@ from __future__ import annotations
 from ..model import Site
 from ..schema import SiteSpec
 from ..vocabulary import LEVELS, Level
-from .draft import LIMIT_HINT, MAX_SITES, Draft, TooLarge
+from .draft import Draft, TooLarge, limit_hint
 
 TOP_DEFAULT: Level = "province"  # the level of a top site that names none
 
 
 def sites(d: Draft) -> Draft:
-    """Fill ``d.sites``, ``d.site_paths`` and ``d.site_templates``; raises TooLarge past MAX_SITES."""
+    """Fill ``d.sites``, ``d.site_paths`` and ``d.site_templates``; raises TooLarge past the site limit."""
     for name, site in d.spec.sites.items():
         _site(d, name, site, None, ("sites", name))
     return d
@@ -61,9 +61,9 @@ def _site(d: Draft, name: str, spec: SiteSpec, parent: str | None, path: tuple) 
 def _generate(d: Draft, name: str, level: Level, spec: SiteSpec, path: tuple) -> None:
     gen = spec.generate
     assert gen is not None
-    if len(d.sites) + gen.count > MAX_SITES:
-        d.error(path + ("generate", "count"), f"the plan would have more than {MAX_SITES:,} sites",
-                LIMIT_HINT.format("SITES"))
+    if len(d.sites) + gen.count > d.max_sites:
+        d.error(path + ("generate", "count"), f"the plan would have more than {d.max_sites:,} sites",
+                limit_hint("sites"))
         raise TooLarge()
     child_level = gen.level or _below(level)
     ctx = d.context(name)

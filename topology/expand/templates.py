@@ -81,8 +81,6 @@ from ..schema import (
 )
 from ..validation import suggest
 from .draft import (
-    LIMIT_HINT,
-    MAX_NODES,
     AclDraft,
     Context,
     Draft,
@@ -92,6 +90,7 @@ from .draft import (
     TunnelDraft,
     UnitDefaults,
     explicit,
+    limit_hint,
     set_fields,
 )
 from .inheritance import NODE_FIELDS
@@ -101,7 +100,7 @@ INTERFACE_ACLS = ("acl_in", "acl_out")  # the ACL names an interface of a templa
 
 
 def templates(d: Draft) -> Draft:
-    """Fill ``d.nodes``, ``d.links``, ``d.tunnels`` and ``d.acl_drafts``; raises TooLarge past MAX_NODES."""
+    """Fill ``d.nodes``, ``d.links``, ``d.tunnels`` and ``d.acl_drafts``; raises TooLarge past the node limit."""
     check_size(d)
     apply_block(d, d.spec, (), Context(None))
     for level, names in d.spec.level_templates.items():
@@ -130,7 +129,7 @@ def _suggest_template(d: Draft, name: str) -> str:
 
 
 def check_size(d: Draft) -> None:
-    """Refuse a plan whose patterns would make more nodes or links than MAX_NODES (counted, not built)."""
+    """Refuse a plan whose patterns would make more nodes or links than its limit (counted, not built)."""
     sizes: dict[str, tuple[int, int]] = {}
 
     def block(b: TemplateSpec | PlanSpec) -> tuple[int, int]:
@@ -152,9 +151,10 @@ def check_size(d: Draft) -> None:
                 nodes += n
                 links += l
     for what, count in (("nodes", nodes), ("links", links)):
-        if count > MAX_NODES:
-            d.error((), f"the plan would expand to {count:,} {what}, more than the limit of {MAX_NODES:,}",
-                    LIMIT_HINT.format("NODES"))
+        if count > d.max_nodes:
+            d.error(("limits", "nodes") if d.spec.limits else (),
+                    f"the plan would expand to {count:,} {what}, more than the limit of {d.max_nodes:,}",
+                    limit_hint("nodes"))
             raise TooLarge()
 
 
@@ -267,8 +267,8 @@ def add_node(d: Draft, name: str, path: tuple, ctx: Context, spec: NodeSpec | No
         d.error(path, f"node '{name}' is defined twice (first at {d.mark(d.nodes[name].path)})",
                 "node names must be unique across the plan; templates may use {site} in names")
         return
-    if len(d.nodes) >= MAX_NODES:
-        d.error(path, f"the plan expands to more than {MAX_NODES:,} nodes", LIMIT_HINT.format("NODES"))
+    if len(d.nodes) >= d.max_nodes:
+        d.error(path, f"the plan expands to more than {d.max_nodes:,} nodes", limit_hint("nodes"))
         raise TooLarge()
     group = spec.group if spec is not None else groups
     own = explicit(spec, NODE_FIELDS) if spec is not None else {}
