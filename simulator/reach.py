@@ -27,7 +27,10 @@ was in (node, arrival interface, VRF and rewrites; the TTL aside) is in a
 forwarding loop: its packets are decided exactly as before and never arrive,
 so it is not followed further. Every branch of a loop ends at its first
 repeat, so a loop costs as much as one lap, not one walk per TTL value and
-branch combination.
+branch combination. Where the ways of several sources (or of two equal-cost
+branches) meet in the same state with the same headers, what the first flow
+delivered from there is given to the next (:class:`_Suffix` says why that is
+exact): many sources cost what their ways share once, not once per source.
 
 Example: what the internet reaches inside the Chuxiong e-government
 extranet: only the IKE and ESP of the two VPN gateways::
@@ -83,6 +86,8 @@ from .trace import Trace, trace_from_steps
 
 PREFER = {SPORT: (40000,), DPORT: (443, 80, 8, 53), PROTO: (6, 17, 1)}
 MAX_FLOWS = 5_000_000  # flows one query may expand before it gives up (a bound on work, not a size of answer)
+MAX_DEPTH = 600  # hops of one path (TTLs and tunnels bound it far below; the walk recurses once per hop)
+SHARED_WORK = 16  # flows a suffix must have taken to be kept for others (smaller ones are cheaper walked again)
 
 
 class ReachTooLarge(GovnetError):
@@ -175,15 +180,52 @@ def _peel(h: Header) -> tuple[Header, tuple[Header, ...]]:
     return h, tuple(reversed(levels))
 
 
+@dataclass(frozen=True)
+class _Suffix:
+    """What a flow in one state delivers, relative to it, kept for flows from other sources arriving alike.
+
+    ``delivered``: the classes delivered at the flow's own node, (space, last step); ``below``: for each next
+    hop whose flow delivers something, (the node it adds to the path, its ECMP branch, what it delivers);
+    ``depth``: the most hops any branch took below. A suffix is a tree of shared parts, so keeping one costs
+    what its own node found, not its classes again at every level above.
+
+    Why it may be given again. The walk from a flow reads its node, arrival interface, VRF, rewrites and
+    header space (the key it is kept under), and its TTL only where a packet runs out of it or a state
+    repeats. A suffix is kept only when neither happened below it (*clean*): then a flow arriving in the
+    same state with a TTL above ``depth + 1`` runs out nowhere either, and it cannot meet a state of its
+    own way here (from that state the walk would come back here, a repeat the suffix would have seen).
+    The classes of a source are so the same as when every flow is walked anew; only the work is shared
+    where the ways of many sources meet, as those of every province's internet exit at the centre.
+    """
+
+    delivered: tuple[tuple[HeaderSpace, Step], ...]
+    below: tuple[tuple[tuple[str, ...], int | None, _Suffix], ...]
+    depth: int
+
+    @property
+    def delivers(self) -> bool:
+        return bool(self.delivered or self.below)
+
+    def unfold(self, flow: _Flow, out: list[tuple[_Flow, Step]]) -> None:
+        """Append to ``out`` every class of this suffix as reached by ``flow``: its path and choices first."""
+        for space, last in self.delivered:
+            out.append((replace(flow, space=space), last))
+        for hop, branch, sub in self.below:
+            choice = ((flow.depth, branch),) if branch is not None else ()
+            sub.unfold(replace(flow, path=flow.path + hop, choices=flow.choices + choice, depth=flow.depth + 1), out)
+
+
 class _Engine:
-    def __init__(self, net: Network, fw: Forwarder, check: int = 0, budget: int = MAX_FLOWS):
+    def __init__(self, net: Network, fw: Forwarder, check: int = 0, budget: int = MAX_FLOWS, share: bool = True):
         self.net = net
+        self.share = share
         self.fw = fw
         self.budget = budget
         self.expanded = 0
         self.check = check
         self.rng = random.Random(0)
         self.loops: list[_Flow] = []
+        self.memo: dict[frozenset, dict[tuple, _Suffix]] = {}  # destinations → state → what it delivers
 
     # -- splitting ----------------------------------------------------------------
     def atoms(self, flow: _Flow) -> list[tuple[HeaderSpace, int | None]]:
@@ -282,47 +324,74 @@ class _Engine:
         start = _Flow(source, None, fw.nodes[source].vrf, universe(dst=dst_space), 64, None, (), (), 0, (source,))
         if not start.space:
             return []
-        stack = [start]
-        delivered: list[tuple[_Flow, Step]] = []
-        while stack:
-            flow = stack.pop()
-            self.expanded += 1
-            if self.expanded > self.budget:
-                raise ReachTooLarge(f"the reachability query expanded more than {self.budget:,} flows; "
-                                    "ask about fewer sources or destinations")
-            merged: dict[tuple, tuple[HeaderSpace, Step, int | None]] = {}
-            order: list[tuple] = []
-            for space, branch in self.atoms(flow):
-                point = tuple(f[0][0] for f in space.boxes[0])  # any member will do: the atom decides alike
-                s = fw.step(flow.node, flow.in_if, flow.header(point), flow.vrf, None, branch)
-                key = self.outcome_key(s) + (branch,)
-                if self.check:
-                    self.verify(flow, space, branch, key)
-                if key in merged:
-                    old, step, b = merged[key]
-                    merged[key] = (old.union_disjoint(space), step, b)
-                else:
-                    merged[key] = (space, s, branch)
-                    order.append(key)
-            for key in order:
-                space, s, branch = merged[key]
-                space = space.coalesce()
-                if s.decision in TERMINAL:
-                    if s.decision == "delivered" and s.node in destinations:
-                        delivered.append((flow_at(flow, space), s))
-                    continue
-                assert s.next_node is not None  # a non-terminal step (forwarded, encapsulated, decapsulated) has one
-                bottom, outers = _peel(s.header)
-                src_const = bottom.src if (s.nat and not outers) else flow.src_const
-                choices = flow.choices + (((flow.depth, branch),) if branch is not None else ())
-                nxt = _Flow(s.next_node, s.next_if, s.vrf, space, bottom.ttl, src_const, outers, choices,
-                            flow.depth + 1, flow.path + ((s.next_node,) if s.next_node != flow.node else ()),
-                            flow.seen | {flow.key()})
-                if nxt.key() in nxt.seen:
-                    self.loops.append(nxt)  # a forwarding loop: these packets never arrive
-                    continue
-                stack.append(nxt)
-        return delivered
+        memo = self.memo.setdefault(frozenset(destinations), {})
+        suffix, _, _ = self.walk(start, destinations, memo)
+        out: list[tuple[_Flow, Step]] = []
+        suffix.unfold(start, out)
+        return out
+
+    def walk(self, flow: _Flow, destinations: set[str], memo: dict[tuple, _Suffix]) -> tuple[_Suffix, bool, int]:
+        """What ``flow`` delivers to ``destinations``, relative to it: (suffix, clean, flows walked for it).
+
+        ``clean``: no branch below looped or ran out of TTL. A clean suffix depends on nothing but the flow's
+        state and space (see :class:`_Suffix`); one that took at least :data:`SHARED_WORK` flows is kept in
+        ``memo`` and given again to a flow (of another source, or another branch) arriving in the same state.
+        """
+        key = (flow.node, flow.in_if, flow.vrf, flow.src_const, flow.outers, flow.space)
+        known = memo.get(key) if self.share else None
+        if known is not None and flow.ttl > known.depth + 1:
+            return known, True, 0
+        self.expanded += 1
+        if self.expanded > self.budget:
+            raise ReachTooLarge(f"the reachability query expanded more than {self.budget:,} flows; "
+                                "ask about fewer sources or destinations")
+        if flow.depth > MAX_DEPTH:
+            raise ReachTooLarge(f"a path of the reachability query is longer than {MAX_DEPTH} hops")
+        fw = self.fw
+        merged: dict[tuple, tuple[HeaderSpace, Step, int | None]] = {}
+        order: list[tuple] = []
+        for space, branch in self.atoms(flow):
+            point = tuple(f[0][0] for f in space.boxes[0])  # any member will do: the atom decides alike
+            s = fw.step(flow.node, flow.in_if, flow.header(point), flow.vrf, None, branch)
+            outcome = self.outcome_key(s) + (branch,)
+            if self.check:
+                self.verify(flow, space, branch, outcome)
+            if outcome in merged:
+                old, step, b = merged[outcome]
+                merged[outcome] = (old.union_disjoint(space), step, b)
+            else:
+                merged[outcome] = (space, s, branch)
+                order.append(outcome)
+        delivered: list[tuple[HeaderSpace, Step]] = []
+        below: list[tuple[tuple[str, ...], int | None, _Suffix]] = []
+        depth, clean, work = 0, True, 1
+        for outcome in order:
+            space, s, branch = merged[outcome]
+            space = space.coalesce()
+            if s.decision in TERMINAL:
+                clean = clean and s.decision != "ttl_expired"
+                if s.decision == "delivered" and s.node in destinations:
+                    delivered.append((space, s))
+                continue
+            assert s.next_node is not None  # a non-terminal step (forwarded, encapsulated, decapsulated) has one
+            bottom, outers = _peel(s.header)
+            src_const = bottom.src if (s.nat and not outers) else flow.src_const
+            choice = ((flow.depth, branch),) if branch is not None else ()
+            hop = (s.next_node,) if s.next_node != flow.node else ()
+            nxt = _Flow(s.next_node, s.next_if, s.vrf, space, bottom.ttl, src_const, outers, flow.choices + choice,
+                        flow.depth + 1, flow.path + hop, flow.seen | {flow.key()})
+            if nxt.key() in nxt.seen:
+                self.loops.append(nxt)  # a forwarding loop: these packets never arrive
+                clean = False
+                continue
+            sub, sub_clean, sub_work = self.walk(nxt, destinations, memo)
+            clean, work, depth = clean and sub_clean, work + sub_work, max(depth, sub.depth + 1)
+            if sub.delivers:
+                below.append((hop, branch, sub))
+        suffix = _Suffix(tuple(delivered), tuple(below), depth)
+        if clean and self.share and work >= SHARED_WORK:
+            memo[key] = suffix
+        return suffix, clean, work
 
     def verify(self, flow: _Flow, space: HeaderSpace, branch: int | None, key: tuple) -> None:
         """Debug check: random members of an atom must take the same decision as its representative."""
@@ -347,23 +416,21 @@ def _split(space: HeaderSpace, b, constants: tuple) -> list[HeaderSpace]:
     return [p for p in (inside, outside) if p]
 
 
-def flow_at(flow: _Flow, space: HeaderSpace) -> _Flow:
-    return replace(flow, space=space)
-
-
 def destination_space(fw: Forwarder, destinations: list[str]) -> IntervalSet:
     return IntervalSet.of(iv for d in destinations for iv in fw.owned_intervals(d))
 
 
 def reach(net: Network, sources: list[str], destinations: list[str], *, check: int = 0,
-          budget: int = MAX_FLOWS) -> list[ReachClass]:
+          budget: int = MAX_FLOWS, share: bool = True) -> list[ReachClass]:
     """Every class of headers from each source delivered to a destination node (see the module docstring).
 
     ``check`` > 0 re-decides that many random members of every atom and raises
     if one differs from its representative (a self-test, for the test suite).
     ``budget`` bounds the flows the query may expand (:class:`ReachTooLarge`).
+    ``share=False`` walks every flow anew instead of giving a flow what another in the same state delivered
+    (:class:`_Suffix`): the same answer, slower; the tests compare the two.
     """
-    return reach_answer(net, sources, destinations, check=check, budget=budget).classes
+    return reach_answer(net, sources, destinations, check=check, budget=budget, share=share).classes
 
 
 @dataclass(frozen=True)
@@ -391,10 +458,11 @@ class ReachAnswer:
 
     classes: list[ReachClass]
     loops: list[LoopClass]
+    expanded: int = 0  # flows walked: the work the query took
 
 
 def reach_answer(net: Network, sources: list[str], destinations: list[str], *, check: int = 0,
-                 budget: int = MAX_FLOWS) -> ReachAnswer:
+                 budget: int = MAX_FLOWS, share: bool = True) -> ReachAnswer:
     """:func:`reach`'s classes, and every class of headers from a source towards the destinations that loops.
 
     >>> answer = reach_answer(net, ["双柏县财政局"], ["楚雄州行政审批服务器"])    # the Chuxiong plan
@@ -405,12 +473,13 @@ def reach_answer(net: Network, sources: list[str], destinations: list[str], *, c
         if name not in net.nodes:
             raise SelectorError(f"no node named '{name}'")
     with no_gc():
-        return _reach(net, sources, destinations, check, budget)
+        return _reach(net, sources, destinations, check, budget, share)
 
 
-def _reach(net: Network, sources: list[str], destinations: list[str], check: int, budget: int) -> ReachAnswer:
+def _reach(net: Network, sources: list[str], destinations: list[str], check: int, budget: int,
+           share: bool) -> ReachAnswer:
     fw = build_forwarding(net)
-    engine = _Engine(net, fw, check, budget)
+    engine = _Engine(net, fw, check, budget, share)
     wanted = set(destinations)
     order = {n: i for i, n in enumerate(net.nodes)}
     out: list[ReachClass] = []
@@ -443,7 +512,7 @@ def _reach(net: Network, sources: list[str], destinations: list[str], check: int
                                   tuple(sorted(dict(flow.choices).items()))))
     out.sort(key=lambda c: (order[c.src_node], order[c.dst_node], c.path, _space_key(c.space)))
     loops.sort(key=lambda c: (order[c.src_node], c.path, _space_key(c.space)))
-    return ReachAnswer(out, loops)
+    return ReachAnswer(out, loops, engine.expanded)
 
 
 def _loop_class(fw: Forwarder, source: str, flow: _Flow, prefer: dict) -> LoopClass:
