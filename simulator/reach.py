@@ -186,8 +186,9 @@ class _Suffix:
 
     ``delivered``: the classes delivered at the flow's own node, (space, last step); ``below``: for each next
     hop whose flow delivers something, (the node it adds to the path, its ECMP branch, what it delivers);
-    ``depth``: the most hops any branch took below. A suffix is a tree of shared parts, so keeping one costs
-    what its own node found, not its classes again at every level above.
+    ``depth``: the most hops any branch took below; ``work``: the flows walked to find it. A suffix is a
+    tree of shared parts, so keeping one costs what its own node found, not its classes again at every
+    level above.
 
     Why it may be given again. The walk from a flow reads its node, arrival interface, VRF, rewrites and
     header space (the key it is kept under), and its TTL only where a packet runs out of it or a state
@@ -201,6 +202,7 @@ class _Suffix:
     delivered: tuple[tuple[HeaderSpace, Step], ...]
     below: tuple[tuple[tuple[str, ...], int | None, _Suffix], ...]
     depth: int
+    work: int
 
     @property
     def delivers(self) -> bool:
@@ -340,7 +342,7 @@ class _Engine:
         key = (flow.node, flow.in_if, flow.vrf, flow.src_const, flow.outers, flow.space)
         known = memo.get(key) if self.share else None
         if known is not None and flow.ttl > known.depth + 1:
-            return known, True, 0
+            return known, True, known.work  # what it saves counts towards keeping the suffixes above it
         self.expanded += 1
         if self.expanded > self.budget:
             raise ReachTooLarge(f"the reachability query expanded more than {self.budget:,} flows; "
@@ -388,7 +390,7 @@ class _Engine:
             clean, work, depth = clean and sub_clean, work + sub_work, max(depth, sub.depth + 1)
             if sub.delivers:
                 below.append((hop, branch, sub))
-        suffix = _Suffix(tuple(delivered), tuple(below), depth)
+        suffix = _Suffix(tuple(delivered), tuple(below), depth, work)
         if clean and self.share and work >= SHARED_WORK:
             memo[key] = suffix
         return suffix, clean, work
