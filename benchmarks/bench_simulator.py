@@ -34,10 +34,11 @@ from pathlib import Path
 
 import pytest
 
-from simulator.forwarding import Forwarder, build_forwarding, no_gc
+from simulator.forwarding import Forwarder, build_forwarding
 from simulator.packets import Header, to_scapy
 from simulator.reach import reach
 from topology import load_plan
+from topology.collector import no_gc
 from topology.model import Acl, Rule, freeze
 
 from .common import YUNNAN

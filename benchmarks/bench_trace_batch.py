@@ -1,6 +1,6 @@
-"""``govnet trace --batch`` on the Yunnan plan: many packets traced on a plan loaded once.
+"""``govnet trace --batch`` on the Yunnan plan (or any other): many packets traced on a plan loaded once.
 
-    python -m benchmarks.bench_trace_batch [N]        (prints the figures; N packets, default 20,000)
+    python -m benchmarks.bench_trace_batch [N] [--plan PLAN]   (prints the figures; N packets, default 20,000)
     pytest benchmarks/bench_trace_batch.py --benchmark-enable
 
 N random packets (fixed seed) between Yunnan nodes that have an address:
@@ -30,6 +30,7 @@ import os
 import random
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -60,12 +61,12 @@ def trace_all(net, rows: list[PacketRow]) -> list:
     return list(trace_packets(net, rows))
 
 
-def figures(count: int = PACKETS) -> dict:
-    if not YUNNAN.is_file():
-        raise SystemExit(f"{YUNNAN} is not shipped; this benchmark needs the Yunnan plan")
+def figures(count: int = PACKETS, plan: Path = YUNNAN) -> dict:
+    if not plan.is_file():
+        raise SystemExit(f"{plan} is not shipped; this benchmark needs it")
     out: dict = {"packets": count}
     start = time.perf_counter()
-    net = load_plan(YUNNAN)
+    net = load_plan(plan)
     out["load_s"] = time.perf_counter() - start
     start = time.perf_counter()
     build_forwarding(net)
@@ -93,7 +94,7 @@ def figures(count: int = PACKETS) -> dict:
     trace_all(net, rows)
     out["warm_s"], out["warm_cpu_s"] = time.perf_counter() - start, time.process_time() - cpu
     # as the command does it: traced and written, the batch split with a forked child, on a cold state
-    fresh = load_plan(YUNNAN)
+    fresh = load_plan(plan)
     build_forwarding(fresh)
     check_packets(fresh, rows)
     start = time.perf_counter()
@@ -105,8 +106,13 @@ def figures(count: int = PACKETS) -> dict:
 
 
 def main(argv: list[str]) -> None:
+    plan = YUNNAN
+    if "--plan" in argv:
+        at = argv.index("--plan")
+        plan = Path(argv[at + 1])
+        argv = argv[:at] + argv[at + 2:]
     count = int(argv[0]) if argv else PACKETS
-    f = figures(count)
+    f = figures(count, plan)
     hops = f["hops"]
     print(f"plan: {f['plan']} ({f['nodes']} nodes); {f['packets']:,} random packets, {hops:,} hops, "
           f"{f['delivered']:,} delivered")

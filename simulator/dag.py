@@ -49,9 +49,10 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass, field
 
+from topology.collector import no_gc
 from topology.errors import GovnetError
 
-from .forwarding import TERMINAL, Forwarder, Step, expiry_detail, no_gc
+from .forwarding import TERMINAL, Forwarder, Step, expiry_detail
 from .packets import Header
 
 MAX_STATES = 200_000

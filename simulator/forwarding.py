@@ -53,10 +53,8 @@ Example::
 from __future__ import annotations
 
 import bisect
-import gc
 import ipaddress
 from collections.abc import Iterable, Mapping, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -734,23 +732,6 @@ def _dedupe_runs(names: list[str]) -> list[str]:
 
 
 _LOCAL = DstDecision(LOCAL, group=(LOCAL,))
-
-
-@contextmanager
-def no_gc():
-    """Pause the cyclic garbage collector during a burst of small allocations.
-
-    Full collections scan the whole heap, and a province's model is millions of
-    objects; the engine makes no reference cycles, so reference counting frees
-    everything it drops meanwhile.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def build_forwarding(net: Network) -> Forwarder:

@@ -48,13 +48,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from topology.collector import no_gc
 from topology.errors import GovnetError, Mark, PlanError, PlanIssue, SelectorError
 from topology.model import Network
 from topology.selectors import select_nodes
 from topology.validation import close_match
 
 from .background import Background
-from .forwarding import build_forwarding, no_gc
+from .forwarding import build_forwarding
 from .trace import Hop, RoundTrip, resolve_destination, round_trip, trace
 
 __all__ = ["COLUMNS", "FORMATS", "PACKET_DEFAULTS", "PROTOCOLS", "PacketRow", "answer_batch", "batch_format", "check_packets",

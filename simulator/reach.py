@@ -53,6 +53,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from topology.collector import no_gc
 from topology.errors import GovnetError, SelectorError
 from topology.model import Network
 
@@ -63,7 +64,6 @@ from .forwarding import (
     Forwarder,
     Step,
     build_forwarding,
-    no_gc,
 )
 from .gateways import allowed_protocols
 from .headerspace import (

@@ -86,7 +86,8 @@ def auto_pools(count: int, taken: list[ipaddress.IPv4Network]) -> list[ipaddress
 
 def find_overlaps(networks: Sequence[tuple[ipaddress.IPv4Network, T]]) -> list[tuple[T, T]]:
     """Pairs of owners whose networks overlap (sweep over sorted ranges)."""
-    spans = sorted(((int(n.network_address), int(n.broadcast_address), owner) for n, owner in networks),
+    spans = sorted(((start := int(n.network_address), start + (1 << (32 - n.prefixlen)) - 1, owner)
+                    for n, owner in networks),
                    key=lambda s: (s[0], -s[1]))
     out: list[tuple[T, T]] = []
     open_spans: list[tuple[int, int, T]] = []

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from .collector import no_gc
 from .errors import IssueCollector, Mark, PlanError, PlanIssue
 from .files import shown
 from .model import Network
@@ -41,8 +42,9 @@ def load_plan(path: str | Path) -> Network:
     """
     from .expand import expand_plan
 
-    spec, marks, root, sources = read_plan(path)
-    return replace(expand_plan(spec, marks, root), sources=sources)
+    with no_gc():  # millions of objects and no cycles: collections would scan the growing model again and again
+        spec, marks, root, sources = read_plan(path)
+        return replace(expand_plan(spec, marks, root), sources=sources)
 
 
 def load_spec(path: str | Path) -> tuple[PlanSpec, dict, Path]:

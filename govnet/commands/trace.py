@@ -68,11 +68,11 @@ def trace(plan: Path | None, src: str | None, dst: str | None, proto: str, sport
     Exit 0 when the packet is delivered (with --batch: every packet), 1 when
     one is not, 2 on bad input (nothing written).
     """
-    from simulator.forwarding import no_gc
     from simulator.packet_batch import answer_batch, check_packets, read_packets, results, trace_packets
     from simulator.packet_batch import batch_format as batch_format_of
     from simulator.pcap import pcap_bytes
     from simulator.trace import Trace, round_trip
+    from topology.collector import no_gc
 
     if batch is None:
         for value, name in ((src, "--from"), (dst, "--to")):

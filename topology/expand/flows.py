@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from ..model import Flow, Service
 from ..schema import SelectorSpec
-from ..selectors import node_matches
+from ..selectors import node_matcher
 from ..validation import suggest
 from .draft import Draft
 
@@ -71,4 +71,5 @@ def senders(d: Draft, selector: str | SelectorSpec, path: tuple) -> list[str]:
             d.error(path, f"traffic from unknown node '{selector}'", suggest(selector, d.model_nodes, "nodes"))
             return []
         return [selector]
-    return [n.name for n in d.model_nodes.values() if node_matches(selector, n, d.sites, d.domains)]
+    matches = node_matcher(selector, d.sites, d.domains)
+    return [n.name for n in d.model_nodes.values() if matches(n)]

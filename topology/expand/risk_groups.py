@@ -36,7 +36,7 @@ import fnmatch
 from ..errors import SelectorError
 from ..model import Link, RiskGroup
 from ..schema import LinkSelectorSpec, RiskGroupSpec, SelectorSpec
-from ..selectors import NodeQuery, node_matches, parse_selector
+from ..selectors import NodeQuery, node_matcher, parse_selector
 from ..validation import suggest
 from .draft import Draft
 
@@ -138,7 +138,8 @@ def _nodes(d: Draft, group: str, entry: str | SelectorSpec, path: tuple) -> set[
     else:
         spec = entry
         what = ": the node selector"
-    found = {n.name for n in nodes.values() if node_matches(spec, n, d.sites, d.domains)}
+    matches = node_matcher(spec, d.sites, d.domains)
+    found = {n.name for n in nodes.values() if matches(n)}
     if not found:
         message, hint = _why_nothing(d, spec)
         d.error(path, f"risk group '{group}'{what} {message}", hint)

@@ -115,7 +115,7 @@ def _neighbours(node: Node, links: dict[str, Link]) -> set[str]:
 
 
 def _check_references(d: Draft) -> None:
-    owned = {str(a.ip) for n in d.model_nodes.values() for a in n.addresses}
+    owned: set[str] | None = None  # every address a node has, as text: built when a route names one
     add = d.issues.add
     for node in d.model_nodes.values():
         if node.vrf and node.vrf not in d.vrfs:
@@ -134,6 +134,8 @@ def _check_references(d: Draft) -> None:
                 add(node.mark, f"a static route of '{node.name}' names unknown VRF '{route.vrf}'",
                     suggest(route.vrf, d.vrfs, "vrfs"))
             if is_address(route.via):
+                if owned is None:
+                    owned = {str(a.ip) for n in d.model_nodes.values() for a in n.addresses}
                 if route.via not in owned:
                     add(node.mark, f"a static route of '{node.name}' goes via {route.via}, an address no node of the "
                         "plan has", "write the address of a next-hop interface or a neighbour's name")
