@@ -58,6 +58,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
+from topology.collector import no_gc
 from topology.model import Gateway, Network, Node
 from topology.vocabulary import FORWARDING_ROLES
 
@@ -736,7 +737,8 @@ _LOCAL = DstDecision(LOCAL, group=(LOCAL,))
 
 def build_forwarding(net: Network) -> Forwarder:
     """The forwarding state of ``net`` (cached on the network, which is immutable)."""
-    return net.cached(Forwarder)
+    with no_gc():  # the routing and forwarding state of every node: millions of small objects and no cycles
+        return net.cached(Forwarder)
 
 
 def _vrf_name(vrf: str | None) -> str:

@@ -55,6 +55,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from topology.collector import no_gc
 from topology.model import Flow, Network, Tunnel
 from topology.vocabulary import PROTO_NUMBERS
 
@@ -360,7 +361,8 @@ def assign(net: Network, demands: Sequence[Flow] | None = None, forwarder: Forwa
     if demands is None:
         demands = plan_demands(net)
     fw = forwarder if forwarder is not None else build_forwarding(net)
-    paths = [demand_path(fw, d) for d in demands]
+    with no_gc():  # a path per demand, millions of small objects and no cycles
+        paths = [demand_path(fw, d) for d in demands]
     load: dict[Direction, float] = {}
     for demand, path in zip(demands, paths):
         for e in path.edges:

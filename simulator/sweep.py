@@ -50,6 +50,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
+from topology.collector import no_gc
 from topology.errors import GovnetError
 from topology.model import Network, freeze
 
@@ -207,6 +208,13 @@ def run_sweep(net: Network, mode: str = "n-1", pair_set: Sequence[str] | None = 
     ``links``, ``nodes`` and ``groups`` choose the single failures: every link, every node, every
     shared-risk group of the plan (:func:`simulator.failures.failure_cases`).
     """
+    with no_gc():  # every case builds a derived state of small objects and no cycles: collections would rescan them
+        return _run_sweep(net, mode, pair_set, scheduler, jobs, limit, analysis, links, nodes, progress, groups)
+
+
+def _run_sweep(net: Network, mode: str, pair_set: Sequence[str] | None, scheduler: str | None, jobs: int | None,
+               limit: float, analysis: FailureAnalysis | None, links: bool, nodes: bool, progress: bool | None,
+               groups: bool) -> SweepResult:
     failures = failure_cases(net, mode, pair_set, links, nodes, groups)
     result = SweepResult(tuple(failures), limit)
     if not failures:
