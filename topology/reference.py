@@ -133,7 +133,8 @@ sites:
     level: prefecture
     children:
       示例县:                  # a county: one level below its parent
-        generate: {count: 3, name: "{parent}乡镇{i:02d}", phase: 二期}   # 示例县乡镇01 .. 03
+        generate:              # 示例县乡镇01 .. 03, each with two villages (nested: 示例县乡镇01村1 ..)
+          {count: 3, name: "{parent}乡镇{i:02d}", phase: 二期, generate: {count: 2, name: "{parent}村{i}"}}
 """,
     "phases": """\
 phases:

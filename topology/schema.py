@@ -201,6 +201,8 @@ class GenerateSpec(Strict):
     level: Level | None = Field(None, description="level of the generated sites; default one below this site's")
     templates: list[Name] = Field([], description="templates applied to each generated site besides its level's")
     phase: Name | None = Field(None, description="phase in which the generated sites are built; default this site's")
+    generate: GenerateSpec | None = Field(None, description="sites generated below each generated site, the same way "
+                                                            "(nested: the townships of every generated county)")
 
 
 class SiteSpec(Strict):

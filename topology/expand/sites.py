@@ -5,8 +5,10 @@ level below its parent (:data:`~topology.vocabulary.LEVELS`: 中央, province,
 prefecture, county, township), a top site without one is a province, and a
 child must sit below its parent's level. ``generate`` adds ``count`` sites
 named by a pattern (``{i}``, ``{parent}`` and the placeholders of the parent's
-site), each taking the generated templates. Site names are unique across the
-plan; the templates each site names are recorded for the ``templates`` pass.
+site), each taking the generated templates; a ``generate`` inside it does the
+same below every site it generates (the townships of every generated county).
+Site names are unique across the plan; the templates each site names are
+recorded for the ``templates`` pass.
 
     >>> from topology.expand import run
     >>> from topology.loader import draft_of
@@ -20,12 +22,25 @@ plan; the templates each site names are recorded for the ``templates`` pass.
     >>> [(s.name, s.level, s.parent) for s in d.sites.values()]   # doctest: +NORMALIZE_WHITESPACE
     [('云南省', 'province', None), ('楚雄州', 'prefecture', '云南省'),
      ('楚雄州-县1', 'county', '楚雄州'), ('楚雄州-县2', 'county', '楚雄州')]
+
+Nested: two counties, each with three townships named after their county::
+
+    >>> d = run(draft_of('''
+    ... name: demo
+    ... sites:
+    ...   云南省:
+    ...     children:
+    ...       楚雄州:
+    ...         generate: {count: 2, name: "{parent}县{i}", generate: {count: 3, name: "{county}镇{i}"}}
+    ... '''), upto="sites")
+    >>> [s.name for s in d.sites.values() if s.level == "township"]   # doctest: +NORMALIZE_WHITESPACE
+    ['楚雄州县1镇1', '楚雄州县1镇2', '楚雄州县1镇3', '楚雄州县2镇1', '楚雄州县2镇2', '楚雄州县2镇3']
 """
 
 from __future__ import annotations
 
 from ..model import Site
-from ..schema import SiteSpec
+from ..schema import GenerateSpec, SiteSpec
 from ..vocabulary import LEVELS, Level
 from .draft import Draft, TooLarge, limit_hint
 
@@ -55,31 +70,37 @@ def _site(d: Draft, name: str, spec: SiteSpec, parent: str | None, path: tuple) 
     for child, child_spec in spec.children.items():
         _site(d, child, child_spec, name, path + ("children", child))
     if spec.generate:
-        _generate(d, name, level, spec, path)
+        _generate(d, name, level, spec.generate, path + ("generate",))
 
 
-def _generate(d: Draft, name: str, level: Level, spec: SiteSpec, path: tuple) -> None:
-    gen = spec.generate
-    assert gen is not None
+def _generate(d: Draft, name: str, level: Level, gen: GenerateSpec, path: tuple) -> None:
+    """The sites ``gen`` (written at ``path``) makes below site ``name``, and below each of them what a nested
+    ``generate`` makes; the site limit is checked before every batch, so no nesting builds past it."""
     if len(d.sites) + gen.count > d.max_sites:
-        d.error(path + ("generate", "count"), f"the plan would have more than {d.max_sites:,} sites",
-                limit_hint("sites"))
+        d.error(path + ("count",), f"the plan would have more than {d.max_sites:,} sites", limit_hint("sites"))
         raise TooLarge()
     child_level = gen.level or _below(level)
+    if LEVELS.index(child_level) <= LEVELS.index(level):
+        d.error(path + ("level",), f"the sites generated below '{name}' ({level}) cannot be of level {child_level}",
+                f"generated sites must be of a lower level than their parent, highest first {', '.join(LEVELS)}")
+        return
     ctx = d.context(name)
+    phase = d.phase_of(gen.phase, path + ("phase",)) if gen.phase else d.sites[name].phase
     for i in range(1, gen.count + 1):
-        child = d.format(gen.name, ctx, path + ("generate", "name"), {"i": i, "parent": name})
+        child = d.format(gen.name, ctx, path + ("name",), {"i": i, "parent": name})
         if child is None:
             break
-        phase = d.phase_of(gen.phase, path + ("generate", "phase")) if gen.phase else d.sites[name].phase
-        _add(d, child, child_level, name, None, phase, path + ("generate",))
-        d.site_templates[child] = [(t, path + ("generate", "templates", j)) for j, t in enumerate(gen.templates)]
+        added = _add(d, child, child_level, name, None, phase, path)
+        d.site_templates[child] = [(t, path + ("templates", j)) for j, t in enumerate(gen.templates)]
+        if added and gen.generate is not None:
+            _generate(d, child, child_level, gen.generate, path + ("generate",))
 
 
-def _add(d: Draft, name: str, level: Level, parent: str | None, title: str | None, phase: int, path: tuple) -> None:
+def _add(d: Draft, name: str, level: Level, parent: str | None, title: str | None, phase: int, path: tuple) -> bool:
     if name in d.sites:
         d.error(path, f"site '{name}' is defined twice (first at {d.mark(d.site_paths[name])})",
                 "site names must be unique across the plan")
-        return
+        return False
     d.sites[name] = Site(name, level, parent, title, phase, d.mark(path))
     d.site_paths[name] = path
+    return True
