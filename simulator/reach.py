@@ -88,6 +88,7 @@ PREFER = {SPORT: (40000,), DPORT: (443, 80, 8, 53), PROTO: (6, 17, 1)}
 MAX_FLOWS = 5_000_000  # flows one query may expand before it gives up (a bound on work, not a size of answer)
 MAX_DEPTH = 600  # hops of one path (TTLs and tunnels bound it far below; the walk recurses once per hop)
 SHARED_WORK = 16  # flows a suffix must have taken to be kept for others (smaller ones are cheaper walked again)
+SPLIT_KEPT = 4096  # pieces a destination split must have looked at to be kept for a flow arriving alike
 
 
 class ReachTooLarge(GovnetError):
@@ -228,6 +229,7 @@ class _Engine:
         self.rng = random.Random(0)
         self.loops: list[_Flow] = []
         self.memo: dict[frozenset, dict[tuple, _Suffix]] = {}  # destinations → state → what it delivers
+        self.split_memo: dict[tuple, list[tuple[HeaderSpace, Any]]] = {}  # (node, VRF, space) → dst_groups
 
     # -- splitting ----------------------------------------------------------------
     def atoms(self, flow: _Flow) -> list[tuple[HeaderSpace, int | None]]:
@@ -287,16 +289,23 @@ class _Engine:
         """``part`` split by destination into groups the node treats alike: [(space, decision)]."""
         if consts[DST] is not None:
             return [(part, None)]
+        known = self.split_memo.get((node, vrf, part))
+        if known is not None:
+            return known
         fw = self.fw
+        rest = fw.stub_rest(node, vrf)  # a host: decided alike outside a few exceptions
+        looked = 0
         keys: dict[int, tuple] = {}
         decisions: dict[tuple, Any] = {}
         groups: dict[tuple, list] = {}
         for b in part.boxes:
             per: dict[tuple, list[tuple[int, int]]] = {}
-            for piece in fw.elementary(b[DST]):
+            segments = _pieces(fw, b[DST], rest)
+            looked += len(segments)
+            for piece, decided in segments:
                 key = keys.get(piece[0])
                 if key is None:
-                    d = fw.piece_decision(node, vrf, piece[0])
+                    d = decided if decided is not None else fw.piece_decision(node, vrf, piece[0])
                     key = d.group
                     keys[piece[0]] = key
                     decisions.setdefault(key, d)
@@ -313,7 +322,10 @@ class _Engine:
                 continue
             for key, pieces in per.items():
                 groups.setdefault(key, []).append((b[SRC], IntervalSet(pieces), b[PROTO], b[SPORT], b[DPORT]))
-        return [(HeaderSpace(tuple(boxes)), decisions[key]) for key, boxes in groups.items()]
+        out = [(HeaderSpace(tuple(boxes)), decisions[key]) for key, boxes in groups.items()]
+        if looked >= SPLIT_KEPT:  # a wide flow (a cloud's "everything"), likely to come again from another side
+            self.split_memo[(node, vrf, part)] = out
+        return out
 
     # -- walking ------------------------------------------------------------------
     def outcome_key(self, s: Step) -> tuple:
@@ -404,6 +416,19 @@ class _Engine:
             got = self.outcome_key(s) + (branch,)
             if got != key:
                 raise AssertionError(f"atom not homogeneous at {flow.node}: {point} gives {got[:3]}, representative {key[:3]}")
+
+
+def _pieces(fw: Forwarder, dst: IntervalSet, rest: tuple[IntervalSet, Any] | None) -> list[tuple[tuple[int, int], Any]]:
+    """``dst`` in address order as (interval, decision or None): the elementary pieces of it (None: to be
+    decided), but where ``rest`` (:meth:`Forwarder.stub_rest`) is known, whole intervals outside its exceptions
+    with the decision they all share, and pieces only inside them."""
+    if rest is None:
+        return [(piece, None) for piece in fw.elementary(dst)]
+    exceptions, decision = rest
+    out: list[tuple[tuple[int, int], Any]] = [(piece, None) for piece in fw.elementary(dst & exceptions)]
+    out += [(interval, decision) for interval in dst - exceptions]
+    out.sort(key=lambda item: item[0][0])
+    return out
 
 
 UNTRANSLATED = box(proto=(ICMP, ICMP), dport=IntervalSet.of((t, t) for t in range(256) if t not in ICMP_QUERIES))
