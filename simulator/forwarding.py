@@ -166,7 +166,7 @@ class Forwarder:
         self._tunnel_probe: dict[str, list[Step]] = {}
         self._bounds: list[int] | None = None
         self._pieces: dict[tuple[str, str | None, int], DstDecision] = {}
-        self._stub_rest: dict[tuple[str, str | None], tuple[IntervalSet, DstDecision] | None] = {}
+        self._rests: dict[tuple[str, str | None], tuple[IntervalSet, DstDecision] | None] = {}
         self._resolving: set[tuple[str, str | None, int]] = set()
 
     def _node_state(self, node: Node) -> NodeState:
@@ -332,40 +332,54 @@ class Forwarder:
             found = self._pieces[key] = self.dst_decision(node, vrf, piece)
         return found
 
-    def stub_rest(self, node: str, vrf: str | None) -> tuple[IntervalSet, DstDecision] | None:
-        """For a host (a node that forwards nothing): ``(exceptions, decision)`` such that every destination
-        outside ``exceptions`` is decided by :meth:`dst_decision` in ``vrf`` as ``decision`` is (the same
-        :attr:`DstDecision.group`); None where that is not shown (the caller then decides piece by piece).
+    def dst_rest(self, node: str, vrf: str | None) -> tuple[IntervalSet, DstDecision] | None:
+        """``(exceptions, decision)`` such that every destination outside ``exceptions`` is decided by
+        :meth:`dst_decision` at ``node`` in ``vrf`` as ``decision`` is (the same :attr:`DstDecision.group`);
+        None where that is not shown (the caller then decides piece by piece). Shown for two kinds of node
+        with no static route, tunnel end or tunnel route, every VRF they see their own, and a default route
+        in that VRF that they do not originate:
 
-        Why. A host looks a destination up in its own addresses, its connected subnets, its static routes, its
-        tunnels and the longest prefix of the IGP (which it always "reaches": it hands everything to a
-        gateway), and sends what it does not own to a linked owner, else to its first gateway
-        (:meth:`RoutingState.hops_towards`). With no static route, tunnel end or tunnel route at it, every VRF
-        it sees its own, and a default route in that VRF, the decision can only differ from the first
-        gateway's at its own addresses and LAN, its connected subnets, and what a neighbour other than that
-        gateway originates (its addresses, LAN and static routes): those are the exceptions. A reachability
-        query then splits a flow leaving a host at the exceptions only, not at every piece of the network.
+        - a *host* (a node that forwards nothing) looks a destination up in its own addresses, its connected
+          subnets and the longest prefix of the IGP (which it always "reaches": it hands everything to a
+          gateway), and sends what it does not own to a linked owner, else to its first gateway
+          (:meth:`RoutingState.hops_towards`). The decision can only differ from the first gateway's at its
+          own addresses and LAN, its connected subnets, and what a neighbour other than that gateway
+          originates (addresses, LAN, static routes): those are the exceptions.
+        - a *router of a pendant tree* (:meth:`RoutingState.pendant_below`, the default route's owners
+          outside the tree and reachable): every way out of the tree under it leaves through its parent, so
+          a destination whose every matching prefix is originated outside that tree (a prefix is chosen:
+          the default at least is reached) goes to the parent. The exceptions are its own addresses, LAN
+          and subnets and what the nodes below it originate.
+
+        A reachability query so splits a flow at the exceptions only, not at every piece of the network.
         """
         key = (node, vrf)
-        if key not in self._stub_rest:
-            self._stub_rest[key] = self._find_stub_rest(node, vrf)
-        return self._stub_rest[key]
+        if key not in self._rests:
+            self._rests[key] = self._find_rest(node, vrf)
+        return self._rests[key]
 
-    def _find_stub_rest(self, node: str, vrf: str | None) -> tuple[IntervalSet, DstDecision] | None:
+    def _find_rest(self, node: str, vrf: str | None) -> tuple[IntervalSet, DstDecision] | None:
         routing = self.routing
         ns = self.nodes[node]
-        if (ns.forwarding or routing.is_forwarding(node) or ns.tunnel_ends or node in self._injected_sides
-                or routing.statics.get(node) or routing.visible_vrfs(vrf) != (vrf,) or vrf not in routing.tables):
+        if (ns.tunnel_ends or node in self._injected_sides or routing.statics.get(node)
+                or routing.visible_vrfs(vrf) != (vrf,) or vrf not in routing.tables):
             return None
         default = routing.tables[vrf].get(0, {}).get(0)
         if not default or node in default:
             return None
-        links = sorted(self.net.links_of(node), key=lambda link: (link.cost, link.name))
-        gateway = next((link.other(node) for link in links if routing.is_forwarding(link.other(node))), None)
         spans: list[tuple[int, int]] = [(a, a) for a in ns.addresses]
         spans += self.owned_intervals(node)
         spans += [prefix_interval(prefix) for prefix, _ in routing.connected.get(node, ())]
-        for other in {link.other(node) for link in links} - {gateway}:
+        if ns.forwarding or routing.is_forwarding(node):
+            found = routing.pendant_below(node, vrf)
+            if found is None or default & found[1] or not routing.reaches(node, default, vrf):
+                return None
+            others = found[1] - {node}
+        else:
+            links = sorted(self.net.links_of(node), key=lambda link: (link.cost, link.name))
+            gateway = next((link.other(node) for link in links if routing.is_forwarding(link.other(node))), None)
+            others = frozenset(link.other(node) for link in links) - {gateway}
+        for other in others:
             spans += self.owned_intervals(other)
             spans += [prefix_interval(prefix) for prefix, _, _ in routing.statics.get(other, ())]
         exceptions = IntervalSet.of(spans)

@@ -293,7 +293,7 @@ class _Engine:
         if known is not None:
             return known
         fw = self.fw
-        rest = fw.stub_rest(node, vrf)  # a host: decided alike outside a few exceptions
+        rest = fw.dst_rest(node, vrf)  # a host or a tree's router: decided alike outside a few exceptions
         looked = 0
         keys: dict[int, tuple] = {}
         decisions: dict[tuple, Any] = {}
@@ -420,7 +420,7 @@ class _Engine:
 
 def _pieces(fw: Forwarder, dst: IntervalSet, rest: tuple[IntervalSet, Any] | None) -> list[tuple[tuple[int, int], Any]]:
     """``dst`` in address order as (interval, decision or None): the elementary pieces of it (None: to be
-    decided), but where ``rest`` (:meth:`Forwarder.stub_rest`) is known, whole intervals outside its exceptions
+    decided), but where ``rest`` (:meth:`Forwarder.dst_rest`) is known, whole intervals outside its exceptions
     with the decision they all share, and pieces only inside them."""
     if rest is None:
         return [(piece, None) for piece in fw.elementary(dst)]

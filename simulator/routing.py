@@ -161,6 +161,8 @@ class RoutingState:
             self.tables[vrf], self.external[vrf] = self._table(vrf)
         self._index_for_lookup()
         self._degrader: _Degrader | None = None
+        self._children: dict[str | None, dict[str, list[str]]] = {}  # pendant trees: parent -> children
+        self._hosts_of: dict[str | None, dict[str, list[str]]] = {}  # router -> the hosts attached to it
 
     def _index_for_lookup(self) -> None:
         """Integer indexes of connected subnets and static routes, and caches of routes and next hops (hot)."""
@@ -449,6 +451,36 @@ class RoutingState:
                 return [self._hop(node, link)]
         return []
 
+    def pendant_below(self, node: str, vrf: str | None) -> tuple[str, frozenset[str]] | None:
+        """For a router of a pendant tree of ``vrf``'s routing graph (pruned from the core, not a tree's root):
+        (its parent, the nodes below it: itself, every router of the tree under it and every host attached to one
+        of them); None for any other node. Every way from these nodes to the rest of the network leaves through
+        ``node`` to its parent, the one neighbour outside them.
+        """
+        graph = self.graphs.get(vrf)
+        if graph is None or graph.parent.get(node) is None:
+            return None
+        if any(graph.weights[(node, v)] <= 0 for v in graph.adjacency.get(node, {})):
+            return None  # a free link: a way through a child could cost as little as the way up
+        children = self._children.get(vrf)
+        if children is None:
+            children = self._children[vrf] = {}
+            for child, parent in graph.parent.items():
+                if parent is not None:
+                    children.setdefault(parent, []).append(child)
+            hosts = self._hosts_of[vrf] = {}
+            for stub, by_vrf in self.attach.items():
+                for router, _ in by_vrf.get(vrf, []) + self._backbone_attach(stub, vrf):
+                    hosts.setdefault(router, []).append(stub)
+        below, todo = {node}, [node]
+        while todo:
+            for child in children.get(todo.pop(), ()):
+                below.add(child)
+                todo.append(child)
+        hosts = self._hosts_of[vrf]
+        below |= {h for r in list(below) for h in hosts.get(r, ())}
+        return graph.parent[node], frozenset(below)  # type: ignore[return-value]
+
     def prefixes(self, vrf: str | None = None) -> list[ipaddress.IPv4Network]:
         """Every prefix in ``vrf``'s IGP, internal and external (for header-space splitting)."""
         return [ipaddress.IPv4Network((net_, length)) for table in (self.tables[vrf], self.external[vrf])
@@ -627,6 +659,7 @@ class _Degrader:
         state.net = derived_net
         state.vrfs = base.vrfs
         state._degrader = None
+        state._children, state._hosts_of = {}, {}
         gone: list[tuple[str, str]] = []  # interfaces that disappear with a failed link, on surviving nodes
         for name in failed_links:
             link = net.links[name]

@@ -1,10 +1,12 @@
-"""Forwarder.stub_rest: a host decides every destination outside its exceptions as the one decision it gives.
+"""Forwarder.dst_rest: a host, or a router of a pendant tree, decides every destination outside its exceptions
+as the one decision it gives.
 
 The claim is checked exhaustively on generated plans: for every host and every elementary destination piece of
 the network (both ends of each), :meth:`Forwarder.dst_decision` is asked directly and must give the same group
 wherever the piece lies outside the exceptions. The plans mix what the exceptions are about: hosts linked to one
 or two routers or to another host, LANs, a router's static route, an internet cloud (the default route) linked
-or not, and hosts with a static route of their own (for which no rest is claimed).
+or not, routers in a tree or a meshed core, and nodes with a static route of their own (for which no rest is
+claimed).
 """
 
 from __future__ import annotations
@@ -34,7 +36,9 @@ def plans(draw) -> str:
             static = f", routes: [{{prefix: 10.9.{r}.0/24, via: r{parent}}}]"
         lines.append(f"  r{r}: {{role: router{static}}}")
         if parent is not None:
-            links.append(f"  - r{parent} -- r{r}")
+            links.append(f"  - {{a: r{parent}, b: r{r}, cost: {draw(st.integers(1, 3))}}}")
+    if routers > 2 and draw(st.integers(0, 2)) == 0:  # a mesh: a core, and trees hanging off it
+        links.append(f"  - {{a: r{routers - 1}, b: r{draw(st.integers(0, routers - 3))}, cost: {draw(st.integers(1, 3))}}}")
     for h in range(hosts):
         gateways = draw(st.lists(st.integers(0, routers - 1), min_size=1, max_size=2, unique=True))
         lan = f", lan: 10.8.{h}.0/24" if draw(st.booleans()) else ""
@@ -63,11 +67,9 @@ def test_a_host_decides_everything_outside_its_exceptions_alike(tmp_path, text):
     fw = build_forwarding(net)
     everywhere = points(fw.boundaries())
     for node in net.nodes:
-        rest = fw.stub_rest(node, net.nodes[node].vrf)
-        if net.nodes[node].role != "host" or net.nodes[node].routes:
-            if net.nodes[node].role != "host":
-                assert rest is None
-            continue
+        rest = fw.dst_rest(node, net.nodes[node].vrf)
+        if net.nodes[node].routes or node == "inet":
+            assert rest is None, "a rest claimed for a node with a static route, or the default route's owner"
         if rest is None:
             continue
         exceptions, decision = rest
@@ -86,7 +88,7 @@ def test_a_host_with_a_static_route_of_its_own_claims_no_rest(tmp_path):
         nodes: {r: {role: router}, h: {role: host, routes: [{prefix: 10.7.0.0/16, via: r}]}, inet: {role: cloud, domain: i}}
         links: [h -- r, {a: r, b: inet, medium: internet, domain: i}]
         """))
-    assert build_forwarding(net).stub_rest("h", None) is None
+    assert build_forwarding(net).dst_rest("h", None) is None
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -97,7 +99,7 @@ def test_reach_from_hosts_is_the_same_with_the_rest_and_piece_by_piece(tmp_path,
     sources = list(net.nodes)
     with_rest = reach_answer(net, sources, sources, check=1)
     fresh = load_plan(write_plan(tmp_path, text))
-    monkeypatch.setattr(type(build_forwarding(fresh)), "stub_rest", lambda self, node, vrf: None)
+    monkeypatch.setattr(type(build_forwarding(fresh)), "dst_rest", lambda self, node, vrf: None)
     without = reach_answer(fresh, sources, sources, check=1)
     key = [(c.src_node, c.dst_node, str(c.space), c.path, c.choices) for c in with_rest.classes]
     assert key == [(c.src_node, c.dst_node, str(c.space), c.path, c.choices) for c in without.classes]
@@ -119,7 +121,7 @@ def test_a_host_sends_to_its_second_router_directly_and_the_rest_through_its_fir
     """A planted case: what the second router owns is an exception (sent over the direct link), the rest goes to
     the first gateway; reach shows both ways."""
     net = load_plan(write_plan(tmp_path, TWO_GATEWAYS))
-    exceptions, decision = build_forwarding(net).stub_rest("h0", None)
+    exceptions, decision = build_forwarding(net).dst_rest("h0", None)
     assert exceptions.contains(int(net.nodes["r1"].loopback.ip))
     assert [h.neighbor for h in decision.hops] == ["r0"]
     paths = {(c.dst_node, c.path) for c in reach_answer(net, ["h0"], list(net.nodes)).classes}
