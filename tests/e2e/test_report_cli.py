@@ -60,7 +60,7 @@ class Page:
                                      text=True)
         endpoint = self._endpoint()
         port = re.search(r"ws://127\.0\.0\.1:(\d+)/", endpoint).group(1)  # type: ignore[union-attr]
-        browser_ws = websocket.create_connection(endpoint, timeout=60)
+        browser_ws = websocket.create_connection(endpoint, timeout=60, suppress_origin=True)
         target = self._call(browser_ws, "Target.createTarget", {"url": "about:blank"})["targetId"]
         browser_ws.close()
         self.ws = websocket.create_connection(f"ws://127.0.0.1:{port}/devtools/page/{target}", timeout=60,
