@@ -14,7 +14,9 @@ How. A *flow* is a set of headers at a node. At each hop the flow is split
 into *atoms* by everything the hop's decision reads: the rules of the inbound
 ACL (first match: each rule takes what earlier rules left), the one-way
 gateway's protocols, the destination cut at every route prefix, address and
-tunnel selector and grouped by where the node sends it, each equal-cost next
+tunnel selector (at a host or a router of a pendant tree only where it decides
+otherwise than for the rest, :meth:`Forwarder.dst_rest`) and grouped by where
+the node sends it, each equal-cost next
 hop, and the rules of that next hop's outbound ACL. One representative packet
 of each atom is pushed through the real :meth:`Forwarder.step`; the atoms
 with the same outcome are merged and travel on together. Rewrites are

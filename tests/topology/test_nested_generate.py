@@ -8,22 +8,9 @@ from hypothesis import strategies as st
 from tests.helpers import write_plan
 from topology import PlanError, load_plan
 
-HEAD = """\
-name: nested
-domains: {ext: {kind: extranet, pool: 10.0.0.0/10}}
-defaults: {node: {domain: ext}}
-level_templates:
-  province: [core]
-  prefecture: [core, uplink, star]
-  county: [core, uplink, star]
-  township: [core, uplink]
-templates:
-  core: {nodes: {"{site}核心": {role: core_router}}}
-  uplink: {links: ["{site}核心 -- {parent}核心"]}
-  star: {stars: [{core: "{site}核心", count: %(units)d, name: "{site}单位{i:02d}"}]}
-sites:
-  省:
-"""
+from .test_expand_properties import HEAD as EXPANSION_HEAD
+
+HEAD = EXPANSION_HEAD + "sites:\n  省:\n"  # a province whose sites are generated below
 
 
 def nested_text(counts: list[int], units: int) -> str:
