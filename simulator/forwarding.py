@@ -367,14 +367,13 @@ class Forwarder:
         default = routing.tables[vrf].get(0, {}).get(0)
         if not default or node in default:
             return None
-        spans: list[tuple[int, int]] = [(a, a) for a in ns.addresses]
-        spans += self.owned_intervals(node)
+        spans = self.owned_intervals(node)  # its addresses and LAN
         spans += [prefix_interval(prefix) for prefix, _ in routing.connected.get(node, ())]
-        if ns.forwarding or routing.is_forwarding(node):
-            found = routing.pendant_below(node, vrf)
-            if found is None or default & found[1] or not routing.reaches(node, default, vrf):
+        if routing.is_forwarding(node):
+            below = routing.pendant_below(node, vrf)
+            if below is None or default & below or not routing.reaches(node, default, vrf):
                 return None
-            others = found[1] - {node}
+            others = below - {node}
         else:
             links = sorted(self.net.links_of(node), key=lambda link: (link.cost, link.name))
             gateway = next((link.other(node) for link in links if routing.is_forwarding(link.other(node))), None)

@@ -451,11 +451,11 @@ class RoutingState:
                 return [self._hop(node, link)]
         return []
 
-    def pendant_below(self, node: str, vrf: str | None) -> tuple[str, frozenset[str]] | None:
+    def pendant_below(self, node: str, vrf: str | None) -> frozenset[str] | None:
         """For a router of a pendant tree of ``vrf``'s routing graph (pruned from the core, not a tree's root):
-        (its parent, the nodes below it: itself, every router of the tree under it and every host attached to one
-        of them); None for any other node. Every way from these nodes to the rest of the network leaves through
-        ``node`` to its parent, the one neighbour outside them.
+        the nodes below it (itself, every router of the tree under it and every host attached to one of them);
+        None for any other node. Every way from these nodes to the rest of the network leaves through ``node``
+        to its parent, the one neighbour outside them.
         """
         graph = self.graphs.get(vrf)
         if graph is None or graph.parent.get(node) is None:
@@ -479,7 +479,7 @@ class RoutingState:
                 todo.append(child)
         hosts = self._hosts_of[vrf]
         below |= {h for r in list(below) for h in hosts.get(r, ())}
-        return graph.parent[node], frozenset(below)  # type: ignore[return-value]
+        return frozenset(below)
 
     def prefixes(self, vrf: str | None = None) -> list[ipaddress.IPv4Network]:
         """Every prefix in ``vrf``'s IGP, internal and external (for header-space splitting)."""
