@@ -26,7 +26,7 @@ from topology.errors import GovnetError, PlanError
 
 from . import __version__
 from .commands import COMMANDS
-from .output import printable
+from .output import error_text, printable
 
 
 class _Group(click.Group):
@@ -49,12 +49,11 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except PlanError as exc:
-            for issue in exc.issues:
-                _error(issue.render())
+            _error(error_text(exc))
             click.echo(f"govnet: {len(exc.issues)} error(s); nothing was written", err=True)
             ctx.exit(2)
         except GovnetError as exc:
-            _error(f"govnet: error: {exc}")
+            _error(error_text(exc))
             ctx.exit(2)
         except RecursionError:
             click.echo("govnet: error: the plan nests too deeply to process", err=True)
@@ -90,12 +89,8 @@ def run(args: list[str]) -> int:
     except click.ClickException as exc:
         exc.show()
         return 2
-    except PlanError as exc:
-        for issue in exc.issues:
-            _error(issue.render())
-        return 2
     except GovnetError as exc:
-        _error(f"govnet: error: {exc}")
+        _error(error_text(exc))
         return 2
     except KeyboardInterrupt:
         click.echo("govnet: interrupted; nothing was written", err=True)

@@ -10,9 +10,10 @@ from typing import Any
 
 import click
 
+from topology.errors import GovnetError, PlanError
 from topology.files import write_atomic
 
-__all__ = ["dumps_json", "emit", "printable", "write_atomic"]
+__all__ = ["dumps_json", "emit", "error_text", "printable", "write_atomic"]
 
 
 def dumps_json(data: Any) -> str:
@@ -27,6 +28,13 @@ def emit(text: str, output: str | Path | None = None, inputs: Iterable[str] = ()
         write_atomic(output, text.encode("utf-8"), inputs)
     else:
         click.echo(printable(text), nl=False)
+
+
+def error_text(exc: GovnetError) -> str:
+    """How an input error is told: every issue of a plan at its file, line and column, else ``govnet: error: ...``."""
+    if isinstance(exc, PlanError):
+        return "\n".join(issue.render() for issue in exc.issues)
+    return f"govnet: error: {exc}"
 
 
 def printable(text: str) -> str:

@@ -44,7 +44,7 @@ from .connectivity import (
 from .evidence import node_evidence, path_evidence, render_path
 from .model import Evidence, PolicyRule, RuleResult
 from .params import ClassificationParams
-from .registry import Context, params_of, register
+from .registry import LAYOUT, Context, params_of, register
 
 
 def _forward(comps: Components, start: set[int]) -> set[int]:
@@ -59,7 +59,7 @@ def _forward(comps: Components, start: set[int]) -> set[int]:
     return seen
 
 
-@register("classification")
+@register("classification", reads=LAYOUT)
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, ClassificationParams)
     evidence: list[Evidence] = []

@@ -152,7 +152,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                 if label[node] != label[t]:  # noqa: B023  (the closures run within their iteration)
                     continue  # no way inside the network (its links and tunnels): no packet needs tracing
                 proto, dport, answer = probe_for(net, node, t, need, p)
-                trip = round_trip_of(net, context, node, t, proto, dport, answer)
+                trip = round_trip_of(net, node, t, proto, dport, answer)
                 if trip is None:
                     continue
                 if trip.delivered:

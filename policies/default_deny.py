@@ -45,7 +45,7 @@ from topology.vocabulary import FORWARDING_ROLES
 from .evidence import link_evidence, plural
 from .model import Evidence, PolicyRule, RuleResult
 from .params import DefaultDenyParams
-from .registry import Context, params_of, register
+from .registry import LAYOUT, Context, params_of, register
 
 
 def boundary_links(net: Network, domains: list[str]) -> list[Link]:
@@ -91,7 +91,7 @@ def _iface(net: Network, link: Link, node: str) -> Interface:
     return net.nodes[node].interfaces[link.a_if if node == link.a else link.b_if]
 
 
-@register("default_deny")
+@register("default_deny", reads=LAYOUT | {"acls"})
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, DefaultDenyParams)
     links = boundary_links(net, p.domains)

@@ -37,7 +37,7 @@ from typing import Any
 
 from simulator.forwarding import build_forwarding
 from simulator.load import base_assignment, demand_trace
-from simulator.trace import RoundTrip, RoundTrips, Trace, trace_from_steps
+from simulator.trace import RoundTrip, Trace, round_trips, trace_from_steps
 from topology.errors import Mark
 from topology.model import Flow, Network
 
@@ -103,7 +103,6 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
 
     for phase, view in views:
         fw = build_forwarding(view)
-        here = context if view is net else Context()  # answers are valid for one network state only
         if p.tunnels:
             for name, tunnel in view.tunnels.items():
                 tunnels += 1
@@ -126,7 +125,7 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
                 continue
             if not p.replies or demand.protocol != "tcp" or demand.one_way:
                 continue
-            trip = round_trip_of(view, here, demand.src, demand.dst, "tcp", demand.port)
+            trip = round_trip_of(view, demand.src, demand.dst, "tcp", demand.port)
             if trip is not None and trip.delivered:
                 answered += 1
                 continue
@@ -158,12 +157,11 @@ def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     return RuleResult.failed(rule, "; ".join(problems) + where + more, evidence[:MAX_GROUPS])
 
 
-def round_trip_of(net: Network, context: Context, src: str, dst: str, proto: str, dport: int,
+def round_trip_of(net: Network, src: str, dst: str, proto: str, dport: int,
                   answer: bool = True) -> RoundTrip | None:
     """The round trip of one probe from ``src`` to node ``dst``, shared by the rules of one run
-    (:class:`simulator.trace.RoundTrips`); None when an end has no address."""
-    trips = context.memo("round_trips", lambda: RoundTrips(net))
-    return trips.get(src, dst, proto, dport, answer)
+    (:func:`simulator.trace.round_trips`); None when an end has no address."""
+    return round_trips(net).get(src, dst, proto, dport, answer)
 
 
 def view_net(views: list[tuple[str | None, Network]], phase: str | None) -> Network:

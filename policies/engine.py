@@ -23,7 +23,7 @@ After a rule is evaluated its waivers are applied
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 
 from simulator.background import Background
@@ -137,16 +137,20 @@ def check_plan(net: Network, policies: PolicySelection | list[Policy], phase: st
                pcap_dir: str | None = None, on: datetime.date | None = None) -> list[CheckRun]:
     """Check ``net`` phase by phase (see the module docstring); ``on``: the day waivers are judged on."""
     setup = prepare_check(net, policies, on)
-    names = setup.selection.names
-    runs = []
-    for phase_name, view in phase_views(net, phase):
-        sub = None
-        if pcap_dir is not None and phase_name is not None:
-            sub = f"{pcap_dir}/{phase_name}"
-        results = tuple(check_network(view, setup.rules, sub or pcap_dir, setup))
-        runs.append(CheckRun(net.file, net.name, phase_name, names, results, setup.selection.added,
-                             setup.selection.declined, setup.unused_waivers))
-    return runs
+
+    def judged(phase_name: str | None, view: Network) -> list[RuleResult]:
+        sub = f"{pcap_dir}/{phase_name}" if pcap_dir is not None and phase_name is not None else None
+        return check_network(view, setup.rules, sub or pcap_dir, setup)
+
+    return check_views(net, setup, phase, judged)
+
+
+def check_views(net: Network, setup: CheckSetup, phase: str | None,
+                judged: Callable[[str | None, Network], list[RuleResult]]) -> list[CheckRun]:
+    """One :class:`CheckRun` per network state of ``phase`` (:func:`phase_views`), its results ``judged``."""
+    return [CheckRun(net.file, net.name, phase_name, setup.selection.names, tuple(judged(phase_name, view)),
+                     setup.selection.added, setup.selection.declined, setup.unused_waivers)
+            for phase_name, view in phase_views(net, phase)]
 
 
 def blocking(results: Iterable[RuleResult], fail_on: str) -> list[RuleResult]:

@@ -42,7 +42,7 @@ from .connectivity import (
 from .evidence import path_evidence, render_path
 from .model import Evidence, PolicyRule, RuleResult
 from .params import OneWay, PhysicalIsolationParams
-from .registry import Context, params_of, register
+from .registry import LAYOUT, Context, params_of, register
 
 
 def domain_pairs(net: Network, domains: list[str], against: list[str] | None) -> list[tuple[str, str]]:
@@ -85,7 +85,7 @@ def _accepting(net: Network, one_way: list[OneWay], src: str, dst: str, approved
     return any(domain_matches(s, o.from_) and domain_matches(d, o.to) and (approved or not o.approved) for o in one_way)
 
 
-@register("physical_isolation")
+@register("physical_isolation", reads=LAYOUT)
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, PhysicalIsolationParams)
     pairs = domain_pairs(net, p.domains, p.against)

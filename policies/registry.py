@@ -65,14 +65,18 @@ class Context:
 RULE_KINDS: dict[str, Evaluator] = {}
 RULE_PARAMS: dict[str, type[Params]] = KIND_PARAMS  # the same table: every kind's parameter model
 RULES_APART: set[str] = set()  # kinds whose work shares no cached answer with other kinds' (judged apart)
+RULE_READS: dict[str, frozenset[str]] = {}  # kinds that read only these parts of the model (topology.diff.PARTS)
+LAYOUT = frozenset({"plan", "domains", "sites", "phases", "nodes", "links"})  # the plan without filters or traffic
 
 
-def register(kind: str, apart: bool = False) -> Callable[[Evaluator], Evaluator]:
+def register(kind: str, apart: bool = False, reads: frozenset[str] | None = None) -> Callable[[Evaluator], Evaluator]:
     """Decorator: make ``evaluate`` the evaluator of ``kind``, a kind of :data:`~policies.params.KIND_PARAMS`
     (its parameter model is the table's; a kind missing there is a programming error: KeyError).
 
     ``apart``: what the kind computes is its own (no answer it caches is asked for by another kind, and it
     asks for none another kind computes), so a check may judge it in another process at no extra cost.
+    ``reads``: the parts of the model (:data:`topology.diff.PARTS`) the kind's verdict depends on, when it is
+    not all of them: a re-check (:mod:`policies.recheck`) keeps its result while those parts stay the same.
     """
     if kind not in KIND_PARAMS:
         raise KeyError(f"rule kind '{kind}' has no parameter model in policies.params.KIND_PARAMS")
@@ -81,6 +85,8 @@ def register(kind: str, apart: bool = False) -> Callable[[Evaluator], Evaluator]
         RULE_KINDS[kind] = func
         if apart:
             RULES_APART.add(kind)
+        if reads is not None:
+            RULE_READS[kind] = reads
         return func
 
     return wrap

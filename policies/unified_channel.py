@@ -42,7 +42,7 @@ from topology.vocabulary import LEVEL_NAMES_CN, LEVELS
 from .evidence import link_evidence, plural
 from .model import Evidence, PolicyRule, RuleResult
 from .params import UnifiedChannelParams
-from .registry import Context, params_of, register
+from .registry import LAYOUT, Context, params_of, register
 
 
 def _related(net: Network, s1: str, s2: str) -> bool:
@@ -87,7 +87,7 @@ def _side_link_text(net: Network, name: str, s1: str, s2: str, via: str | None) 
     return text
 
 
-@register("unified_channel")
+@register("unified_channel", reads=LAYOUT)
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, UnifiedChannelParams)
     wanted = set(select_domains(net, p.domains))

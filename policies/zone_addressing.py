@@ -29,12 +29,12 @@ from topology.selectors import select_domains
 from .evidence import plural
 from .model import Evidence, PolicyRule, RuleResult
 from .params import ZoneAddressingParams
-from .registry import Context, params_of, register
+from .registry import LAYOUT, Context, params_of, register
 
 MAX_EVIDENCE = 25
 
 
-@register("zone_addressing", apart=True)
+@register("zone_addressing", apart=True, reads=LAYOUT)
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, ZoneAddressingParams)
     doms = select_domains(net, p.domains)

@@ -31,12 +31,12 @@ from .connectivity import components, physical_index
 from .evidence import path_evidence, plural, render_path
 from .model import Evidence, PolicyRule, RuleResult
 from .params import ZonePlacementParams
-from .registry import Context, params_of, register
+from .registry import LAYOUT, Context, params_of, register
 
 MAX_EVIDENCE = 25
 
 
-@register("zone_placement")
+@register("zone_placement", reads=LAYOUT)
 def evaluate(net: Network, rule: PolicyRule, context: Context) -> RuleResult:
     p = params_of(rule, ZonePlacementParams)
     untrusted = set(select_domains(net, p.untrusted))

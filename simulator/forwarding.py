@@ -59,6 +59,7 @@ from dataclasses import dataclass, replace
 from typing import NamedTuple
 
 from topology.collector import no_gc
+from topology.diff import same_record
 from topology.model import Gateway, Network, Node
 from topology.vocabulary import FORWARDING_ROLES
 
@@ -135,6 +136,10 @@ class Step(NamedTuple):
     branches: int = 1  # equal-cost next hops there were to choose from
     nat: bool = False
     tunnel: str | None = None
+
+
+# the caches of what a node decides by destination: the routing state and the tunnel ends decide them alone
+_ROUTING_CACHES = ("_hops", "_decisions", "_keep", "_route_text", "_hops_interned", "_bounds", "_pieces", "_rests")
 
 
 class Forwarder:
@@ -242,6 +247,25 @@ class Forwarder:
                 nodes[name] = out._node_state(net.nodes[name])
         out.nodes = nodes
         out._set_tunnels(ends)
+        return out
+
+    def carried(self, net: Network, changed: frozenset[str]) -> Forwarder:
+        """The forwarding of ``net``, a later version of this forwarder's network whose routing inputs are the
+        same (:func:`simulator.carry.same_routing`): the routing state, tunnel ends and every destination
+        decision kept (they read nothing else), the state of each node of ``changed`` (those whose ACLs, NAT,
+        gateway or default action may differ) built anew, an ACL compiled again only where its rules differ.
+        """
+        out = object.__new__(Forwarder)
+        out.net = net
+        out.routing = self.routing
+        out._acls = {key: acl for key, acl in self._acls.items()
+                     if key[0] in net.acls and same_record(self.net.acls.get(key[0]), net.acls[key[0]])}
+        out._reset_caches()
+        for name in _ROUTING_CACHES:
+            setattr(out, name, getattr(self, name))
+        out.nodes = {name: out._node_state(node) if name in changed else self.nodes[name]
+                     for name, node in net.nodes.items()}
+        out._set_tunnels(self.tunnels)
         return out
 
     def _acl(self, name: str | None, default_permit: bool) -> CompiledAcl | None:

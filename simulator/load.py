@@ -244,6 +244,31 @@ def demand_path(fw: Forwarder, demand: Flow) -> DemandPath:
         frozenset(reached), frozenset(clear))
 
 
+class DemandPaths:
+    """The path of every demand asked on one network's own forwarding, by what decides it (ends, protocol,
+    port, packet size): demands alike share one path, and a later version of the network with the same
+    forwarding but at some nodes keeps every path that touches none of them (:meth:`carried`)."""
+
+    def __init__(self, net: Network):
+        self.net = net
+        self.kept: dict[tuple, DemandPath] = {}
+
+    def path(self, fw: Forwarder, demand: Flow) -> DemandPath:
+        """:func:`demand_path` of ``demand`` on ``fw`` (the network's own forwarding), computed once."""
+        key = (demand.src, demand.dst, demand.protocol, demand.port, demand.packet_size)
+        found = self.kept.get(key)
+        if found is None:
+            found = self.kept[key] = demand_path(fw, demand)
+        return found
+
+    def carried(self, net: Network, changed: frozenset[str]) -> DemandPaths:
+        """The paths for ``net``, a later version of this network with the same forwarding but at the nodes of
+        ``changed`` (:func:`simulator.carry.carry_over`): each path whose packets met none of them."""
+        out = DemandPaths(net)
+        out.kept = {key: path for key, path in self.kept.items() if path.nodes.isdisjoint(changed)}
+        return out
+
+
 @dataclass
 class Assignment:
     """The loads of one network: every demand's path and the load of every link direction."""
@@ -362,7 +387,11 @@ def assign(net: Network, demands: Sequence[Flow] | None = None, forwarder: Forwa
         demands = plan_demands(net)
     fw = forwarder if forwarder is not None else build_forwarding(net)
     with no_gc():  # a path per demand, millions of small objects and no cycles
-        paths = [demand_path(fw, d) for d in demands]
+        if forwarder is None:
+            own = net.cached(DemandPaths)
+            paths = [own.path(fw, d) for d in demands]
+        else:
+            paths = [demand_path(fw, d) for d in demands]
     load: dict[Direction, float] = {}
     for demand, path in zip(demands, paths):
         for e in path.edges:

@@ -206,6 +206,7 @@ class _Suffix:
     below: tuple[tuple[tuple[str, ...], int | None, _Suffix], ...]
     depth: int
     work: int
+    nodes: frozenset[str] = frozenset()  # with footprints: every node a flow below it was decided at
 
     @property
     def delivers(self) -> bool:
@@ -221,8 +222,10 @@ class _Suffix:
 
 
 class _Engine:
-    def __init__(self, net: Network, fw: Forwarder, check: int = 0, budget: int = MAX_FLOWS, share: bool = True):
+    def __init__(self, net: Network, fw: Forwarder, check: int = 0, budget: int = MAX_FLOWS, share: bool = True,
+                 footprints: bool = False, seeds: Walks | None = None):
         self.net = net
+        self.footprints = footprints  # each suffix says which nodes decided below it (to be kept for later)
         self.share = share
         self.fw = fw
         self.budget = budget
@@ -230,8 +233,10 @@ class _Engine:
         self.check = check
         self.rng = random.Random(0)
         self.loops: list[_Flow] = []
-        self.memo: dict[frozenset, dict[tuple, _Suffix]] = {}  # destinations → state → what it delivers
-        self.split_memo: dict[tuple, list[tuple[HeaderSpace, Any]]] = {}  # (node, VRF, space) → dst_groups
+        self.memo: dict[frozenset, dict[tuple, _Suffix]] = seeds.memo if seeds else {}  # destinations → state → …
+        self.split_memo: dict[tuple, list[tuple[HeaderSpace, Any]]] = \
+            seeds.splits if seeds else {}  # (node, VRF, space) → dst_groups
+        self.visited: set[str] = set()  # every node a flow was decided at: all the answer depends on
 
     # -- splitting ----------------------------------------------------------------
     def atoms(self, flow: _Flow) -> list[tuple[HeaderSpace, int | None]]:
@@ -356,8 +361,11 @@ class _Engine:
         key = (flow.node, flow.in_if, flow.vrf, flow.src_const, flow.outers, flow.space)
         known = memo.get(key) if self.share else None
         if known is not None and flow.ttl > known.depth + 1:
+            if self.footprints:
+                self.visited |= known.nodes
             return known, True, known.work  # what it saves counts towards keeping the suffixes above it
         self.expanded += 1
+        self.visited.add(flow.node)
         if self.expanded > self.budget:
             raise ReachTooLarge(f"the reachability query expanded more than {self.budget:,} flows; "
                                 "ask about fewer sources or destinations")
@@ -380,6 +388,7 @@ class _Engine:
                 order.append(outcome)
         delivered: list[tuple[HeaderSpace, Step]] = []
         below: list[tuple[tuple[str, ...], int | None, _Suffix]] = []
+        reached: list[frozenset[str]] = []
         depth, clean, work = 0, True, 1
         for outcome in order:
             space, s, branch = merged[outcome]
@@ -401,10 +410,13 @@ class _Engine:
                 clean = False
                 continue
             sub, sub_clean, sub_work = self.walk(nxt, destinations, memo)
+            if self.footprints:
+                reached.append(sub.nodes)
             clean, work, depth = clean and sub_clean, work + sub_work, max(depth, sub.depth + 1)
             if sub.delivers:
                 below.append((hop, branch, sub))
-        suffix = _Suffix(tuple(delivered), tuple(below), depth, work)
+        nodes = frozenset({flow.node}).union(*reached) if self.footprints else frozenset()
+        suffix = _Suffix(tuple(delivered), tuple(below), depth, work, nodes)
         if clean and self.share and work >= SHARED_WORK:
             memo[key] = suffix
         return suffix, clean, work
@@ -501,14 +513,68 @@ def reach_answer(net: Network, sources: list[str], destinations: list[str], *, c
     for name in list(sources) + list(destinations):
         if name not in net.nodes:
             raise SelectorError(f"no node named '{name}'")
-    with no_gc():
-        return _reach(net, sources, destinations, check, budget, share)
+    answers = net.cached(ReachAnswers)
+    key = (tuple(sources), tuple(destinations), check, budget, share)
+    found = answers.kept.get(key)
+    if found is None:
+        with no_gc():
+            found = answers.kept[key] = _reach(net, sources, destinations, check, budget, share, answers.keep_walks,
+                                               answers.seeds.pop(key, None), answers.walks, key)
+    answer, _ = found
+    return ReachAnswer(list(answer.classes), list(answer.loops), answer.expanded)
 
 
-def _reach(net: Network, sources: list[str], destinations: list[str], check: int, budget: int,
-           share: bool) -> ReachAnswer:
+@dataclass
+class Walks:
+    """What the walks of one query found, for a later version: the suffix of each state walked
+    (destinations → state → suffix, each with the nodes decided below it) and the wide destination splits."""
+
+    memo: dict[frozenset, dict[tuple, _Suffix]]
+    splits: dict[tuple, list[tuple[HeaderSpace, Any]]]
+
+    def carried(self, changed: frozenset[str]) -> Walks:
+        """The suffixes below which no node of ``changed`` decided, and every split (they read the routing
+        alone, the same in a version the forwarding is carried to)."""
+        memo = {dests: {state: s for state, s in states.items() if s.nodes.isdisjoint(changed)}
+                for dests, states in self.memo.items()}
+        return Walks(memo, dict(self.splits))
+
+
+class ReachAnswers:
+    """The reachability answers asked of one network, each with the nodes its walk decided at: given the
+    forwarding state, an answer depends on the states of those nodes alone (every hop of every flow is decided
+    by its node; the tunnels' state is the same or nothing is carried, :func:`simulator.carry.carry_over`)."""
+
+    def __init__(self, net: Network):
+        self.net = net
+        self.kept: dict[tuple, tuple[ReachAnswer, frozenset[str]]] = {}
+        self.keep_walks = False  # keep each query's walks too (:class:`Walks`), for a later version
+        self.walks: dict[tuple, Walks] = {}
+        self.seeds: dict[tuple, Walks] = {}  # walks carried from an earlier version, for a query asked again
+
+    def carried(self, net: Network, changed: frozenset[str]) -> ReachAnswers:
+        """The answers for ``net``, a later version of this network with the same forwarding but at the nodes
+        of ``changed``: each answer whose walk met none of them, its classes now of ``net``; of the others, the
+        walks below which none of them decided, which the query asked again starts from (the module docstring
+        of :class:`_Suffix` says why a suffix may be given again; a node whose state is the same decides alike)."""
+        out = ReachAnswers(net)
+        out.keep_walks = self.keep_walks
+        for key, (answer, visited) in self.kept.items():
+            if visited.isdisjoint(changed):
+                classes = [replace(c, _net=net) for c in answer.classes]
+                out.kept[key] = (ReachAnswer(classes, answer.loops, answer.expanded), visited)
+                if key in self.walks:
+                    out.walks[key] = self.walks[key]
+            elif key in self.walks:
+                out.seeds[key] = self.walks[key].carried(changed)
+        return out
+
+
+def _reach(net: Network, sources: list[str], destinations: list[str], check: int, budget: int, share: bool,
+           footprints: bool = False, seeds: Walks | None = None, walks: dict[tuple, Walks] | None = None,
+           key: tuple = ()) -> tuple[ReachAnswer, frozenset[str]]:
     fw = build_forwarding(net)
-    engine = _Engine(net, fw, check, budget, share)
+    engine = _Engine(net, fw, check, budget, share, footprints, seeds)
     wanted = set(destinations)
     order = {n: i for i, n in enumerate(net.nodes)}
     out: list[ReachClass] = []
@@ -541,7 +607,9 @@ def _reach(net: Network, sources: list[str], destinations: list[str], check: int
                                   tuple(sorted(dict(flow.choices).items()))))
     out.sort(key=lambda c: (order[c.src_node], order[c.dst_node], c.path, _space_key(c.space)))
     loops.sort(key=lambda c: (order[c.src_node], c.path, _space_key(c.space)))
-    return ReachAnswer(out, loops, engine.expanded)
+    if footprints and walks is not None:
+        walks[key] = Walks(engine.memo, engine.split_memo)
+    return ReachAnswer(out, loops, engine.expanded), frozenset(engine.visited | set(sources))
 
 
 def _loop_class(fw: Forwarder, source: str, flow: _Flow, prefer: dict) -> LoopClass:

@@ -336,10 +336,34 @@ class RoundTrips:
             self._shared[(alike, dst, proto, dport, answer)] = trip
         return trip
 
+    def __len__(self) -> int:
+        return len(self._trips)
+
+    def carried(self, net: Network, changed: frozenset[str]) -> RoundTrips:
+        """The round trips of ``net``, a later version of this network with the same forwarding
+        (:func:`simulator.carry.carry_over`) but at the nodes of ``changed``: every round trip kept that meets
+        none of them (a hop is decided by its node's state alone), the rest left to be traced again."""
+        out = RoundTrips(net)
+        out._trips = {key: trip for key, trip in self._trips.items() if key[0] not in changed and key[1] not in changed
+                      and (trip is None or not _meets(trip, changed))}
+        out._shared = {key: trip for key, trip in self._shared.items()
+                       if not _meets(trip, changed) and key[1] not in changed
+                       and (key[0] is None or key[0][0] not in changed)}
+        return out
+
     def _plain(self, trip: RoundTrip) -> bool:
         sender = trip.forward.src
         return all(h.node == sender or ((self.fw.source_blind(h.node) and h.rule is None and h.decision != "encapsulated")
                    and h.branches == 1) for h in trip.hops)
+
+
+def _meets(trip: RoundTrip, nodes: frozenset[str]) -> bool:
+    return any(h.node in nodes for h in trip.hops)
+
+
+def round_trips(net: Network) -> RoundTrips:
+    """The round trips of probes on ``net``, shared by everything that asks (cached on the network)."""
+    return net.cached(RoundTrips)
 
 
 def trace_text(t: Trace) -> str:

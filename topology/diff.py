@@ -118,6 +118,68 @@ def model_changes(old: Network, new: Network) -> list[Change]:
     return out
 
 
+# -- which parts of the model differ, for reusing what was derived from the others -------------------
+
+PARTS = ("plan", "domains", "sites", "phases", "nodes", "links", "rates", "tunnels", "vrfs", "acls", "services",
+         "traffic", "approvals", "waivers", "risk_groups")
+RATE_OF_LINK = ("bandwidth", "latency", "sized")  # a link's rates: the "rates" part, the rest is "links"
+
+
+def changed_parts(old: Network, new: Network) -> frozenset[str]:
+    """The parts of :data:`PARTS` in which ``new`` differs from ``old``, marks (plan lines) included: what was
+    derived from the other parts alone, its plan lines too, holds for ``new`` as it did for ``old``.
+
+    ``plan`` is the plan's own fields (name, files, policies, assumptions, the address register ...);
+    ``links`` a link's ends, cost, medium and the rest, ``rates`` its bandwidth, latency and whether it is sized;
+    ``traffic`` the demands; every other part is the section of that name, in plan order.
+
+    >>> from topology.loader import load_text
+    >>> text = '''
+    ... name: demo
+    ... domains: {外网: {kind: extranet}}
+    ... sites: {州: {level: prefecture}}
+    ... defaults: {node: {domain: 外网, site: 州, role: core_router}}
+    ... nodes: {a: {}, b: {}}
+    ... links: [{a: a, b: b, bandwidth: 1G, cost: 10}]
+    ... '''
+    >>> sorted(changed_parts(load_text(text), load_text(text.replace("1G", "10G"))))
+    ['rates']
+    >>> sorted(changed_parts(load_text(text), load_text(text.replace("cost: 10", "cost: 20"))))
+    ['links']
+    """
+    out = {part for part, (a, b) in _part_pairs(old, new) if a != b}
+    if old.links != new.links:
+        def rates(n: Network) -> list[tuple]:
+            return [(l.name, *(getattr(l, f) for f in RATE_OF_LINK)) for l in n.links.values()]
+
+        def rest(n: Network) -> list[Any]:
+            return [dataclasses.replace(l, bandwidth=0.0, latency=0.0, sized=True) for l in n.links.values()]
+
+        if rates(old) != rates(new):
+            out.add("rates")
+        if rest(old) != rest(new):
+            out.add("links")
+    return frozenset(out)
+
+
+def _part_pairs(old: Network, new: Network) -> list[tuple[str, tuple[Any, Any]]]:
+    def plan(n: Network) -> tuple:
+        return (n.name, n.title, n.file, n.policies, n.assumptions, n.expect_fail, n.sources, n.declined_policies,
+                n.allocated, n.phase, n.mark)
+
+    def items(m: Mapping[str, Any]) -> list[tuple[str, Any]]:
+        return list(m.items())
+
+    return [("plan", (plan(old), plan(new))),
+            ("domains", ((items(old.domains), items(old.domain_kinds)), (items(new.domains), items(new.domain_kinds)))),
+            ("sites", (items(old.sites), items(new.sites))), ("phases", (old.phases, new.phases)),
+            ("nodes", (items(old.nodes), items(new.nodes))), ("tunnels", (items(old.tunnels), items(new.tunnels))),
+            ("vrfs", (items(old.vrfs), items(new.vrfs))), ("acls", (items(old.acls), items(new.acls))),
+            ("services", (items(old.services), items(new.services))), ("traffic", (old.flows, new.flows)),
+            ("approvals", (old.approvals, new.approvals)), ("waivers", (old.waivers, new.waivers)),
+            ("risk_groups", (items(old.risk_groups), items(new.risk_groups)))]
+
+
 # -- generic comparison -------------------------------------------------------------------------------
 
 def flat(value: Any, path: str = "", skip: tuple[str, ...] = ()) -> dict[str, str]:
@@ -199,6 +261,35 @@ def field_changes(old: Any, new: Any, path: str = "", skip: tuple[str, ...] = ()
     before, after = flat(old, path), flat(new, path)
     return [f"{k}: {before.get(k, '-')} → {after.get(k, '-')}"
             for k in dict.fromkeys([*after, *before]) if before.get(k, "-") != after.get(k, "-")]
+
+
+def same_record(old: Any, new: Any) -> bool:
+    """Whether two versions of an item say the same thing, their plan lines (marks) aside.
+
+    >>> import ipaddress
+    >>> from topology.errors import Mark
+    >>> a = StaticRoute(ipaddress.ip_network("10.0.0.0/8"), "core")
+    >>> b = Acl("出", (), Mark("plan.yaml", 3, 1)), Acl("出", (), Mark("plan.yaml", 9, 1))
+    >>> same_record(*b), same_record(a, dataclasses.replace(a, via="fw"))
+    (True, False)
+    """
+    return old == new or unmarked(old) == unmarked(new)
+
+
+def unmarked(value: Any, skip: frozenset[str] = frozenset()) -> Any:
+    """``value`` as plain nested tuples without its marks, private fields and the fields named in ``skip``
+    (at any depth): two values are :func:`same_record` when these are equal."""
+    if isinstance(value, Mark):
+        return None
+    if _is_record(value):
+        return (type(value).__name__,) + tuple(
+            unmarked(getattr(value, f.name), skip) for f in dataclasses.fields(value)
+            if f.name != "mark" and not f.name.startswith("_") and f.name not in skip)
+    if isinstance(value, Mapping):
+        return tuple((k, unmarked(v, skip)) for k, v in value.items())
+    if isinstance(value, (tuple, list)):
+        return tuple(unmarked(v, skip) for v in value)
+    return value
 
 
 def _is_record(value: Any) -> bool:

@@ -399,6 +399,10 @@ class Network:
             value = self._cache[key] = build(self, *args)
             return value
 
+    def known(self, build: Callable[..., T], *args: Hashable) -> T | None:
+        """What :meth:`cached` holds for ``build(self, *args)``, or None when it was never derived."""
+        return self._cache.get((build, args))
+
     def remember(self, build: Callable[..., T], value: T, *args: Hashable) -> None:
         """Keep ``value`` as what ``build(self, *args)`` would give (derived state known by construction)."""
         self._cache[(build, args)] = value

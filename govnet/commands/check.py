@@ -18,14 +18,17 @@ from pathlib import Path
 import click
 
 from policies.ci_formats import CI_FORMATS, ci_report
-from policies.engine import blocking, check_plan
+from policies.engine import CheckRun, blocking, check_plan
 from policies.i18n import LANGUAGES
 from policies.loader import policies_to_check
 from policies.model import SEVERITIES
+from policies.recheck import Rechecker, RecheckStats
 from policies.report import render
+from topology import Network, default_plan_path
 
 from .. import __version__
 from ..output import emit
+from ..watch import watch as watch_plan
 from .common import inputs_of, load, make_folder, plan_argument, refuse_outputs
 
 
@@ -45,9 +48,16 @@ from .common import inputs_of, load, make_folder, plan_argument, refuse_outputs
               help="write the evidence packets of failing rules as pcap files into this folder")
 @click.option("--lang", type=click.Choice(list(LANGUAGES)), default="en", show_default=True,
               help="language of the text report: zh (中文) or en")
+@click.option("--watch", is_flag=True,
+              help="check again after every save of the plan's files, judging again only what the edit touches")
 def check(plan: Path | None, policy_names: tuple[str, ...], phase: str | None, fmt: str, output: str | None,
-          fail_on: str, pcap_dir: str | None, lang: str) -> None:
+          fail_on: str, pcap_dir: str | None, lang: str, watch: bool) -> None:
     """Check a plan against its policies: a verdict per rule, with evidence."""
+    if watch:
+        if pcap_dir is not None:
+            raise click.BadParameter("--watch writes no pcaps; check once with --pcap-dir", param_hint="--pcap-dir")
+        _watch(plan, policy_names, phase, fmt, output, fail_on, lang)
+        return
     net = load(plan)
     policies = policies_to_check(net, policy_names)
     inputs = inputs_of(net, policies.policies)
@@ -58,4 +68,21 @@ def check(plan: Path | None, policy_names: tuple[str, ...], phase: str | None, f
     text = ci_report(runs, fmt, fail_on) if fmt in CI_FORMATS else render(runs, fmt, fail_on, __version__, lang)
     emit(text, output, inputs)
     if any(blocking(run.results, fail_on) for run in runs):
+        click.get_current_context().exit(1)
+
+
+def _watch(plan: Path | None, policy_names: tuple[str, ...], phase: str | None, fmt: str, output: str | None,
+           fail_on: str, lang: str) -> None:
+    def inputs(net: Network) -> tuple[str, ...]:
+        found = inputs_of(net, policies_to_check(net, policy_names).policies)
+        refuse_outputs(found, output)
+        return found
+
+    def show(runs: list[CheckRun], stats: RecheckStats) -> bool:
+        text = ci_report(runs, fmt, fail_on) if fmt in CI_FORMATS else render(runs, fmt, fail_on, __version__, lang)
+        emit(text, output)
+        return any(blocking(run.results, fail_on) for run in runs)
+
+    path = plan if plan is not None else default_plan_path()
+    if watch_plan(path, lambda: load(plan), inputs, Rechecker(policy_names, phase), show):
         click.get_current_context().exit(1)

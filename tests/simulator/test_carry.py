@@ -1,0 +1,138 @@
+"""Carrying derived state to an edited version (simulator.carry) changes the work, never the answer.
+
+On generated networks of routers, firewalls and hosts (tests/simulator/oracle.py), an edit that changes only
+what filters (an ACL's rules, an ACL put on or taken off an interface, a default action) is made to the plan;
+every reachability query, round trip and demand path asked of the edited version on what was carried must be
+what a fresh load of the edited plan answers. Every clean suffix is kept (``SHARED_WORK`` = 1), so walks are
+carried wherever they can be.
+"""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from simulator import reach as reach_module
+from simulator.carry import carry_over, changed_nodes, keep_for_later, same_routing
+from simulator.load import base_assignment
+from simulator.reach import reach, reach_answer
+from simulator.trace import round_trips
+from tests.helpers import scenario_plan, write_plan
+from topology import load_plan
+
+from .oracle import abstract_rule, networks, plan_text
+from .test_reach_shared import answer_key
+
+
+@pytest.fixture
+def every_suffix(monkeypatch):
+    monkeypatch.setattr(reach_module, "SHARED_WORK", 1)
+
+
+@st.composite
+def edited(draw):
+    """A generated network and the same network with one or two edits of what filters."""
+    spec = draw(networks())
+    n, edges, hosts, kinds, acls, _, _ = spec
+    interfaces = [(r, f"r{o}") for (a, b) in edges for r, o in ((a, b), (b, a))]
+    interfaces += [(r, f"h{j}") for j, r in enumerate(hosts)]
+    new_acls, new_kinds = dict(acls), list(kinds)
+    for _ in range(draw(st.integers(1, 2))):
+        what = draw(st.sampled_from(["rules", "bind", "unbind", "default"]))
+        if what == "rules" and new_acls:
+            key = draw(st.sampled_from(sorted(new_acls)))
+            new_acls[key] = draw(st.lists(abstract_rule(), min_size=1, max_size=4))
+        elif what == "unbind" and new_acls:
+            del new_acls[draw(st.sampled_from(sorted(new_acls)))]
+        elif what == "default":
+            r = draw(st.integers(0, n - 1))
+            same_role = {"router": ["router", "router-deny"], "router-deny": ["router", "router-deny"],
+                         "firewall": ["firewall", "firewall-permit"], "firewall-permit": ["firewall", "firewall-permit"]}
+            new_kinds[r] = draw(st.sampled_from(same_role[kinds[r]]))
+        else:
+            r, ifname = draw(st.sampled_from(interfaces))
+            new_acls[(r, ifname, draw(st.sampled_from(["in", "out"])))] = draw(
+                st.lists(abstract_rule(), min_size=1, max_size=4))
+    return spec, new_acls, new_kinds
+
+
+def _plans(tmp_path, spec, new_acls, new_kinds) -> tuple[str, str]:
+    n, edges, hosts, kinds, acls, _, _ = spec
+    bare = load_plan(write_plan(tmp_path, plan_text(n, edges, hosts, kinds, acls, [])))
+    addresses = sorted(str(a.ip) for node in bare.nodes.values() for a in node.addresses) or ["10.0.0.1"]
+    return plan_text(n, edges, hosts, kinds, acls, addresses), plan_text(n, edges, hosts, new_kinds, new_acls, addresses)
+
+
+def _trips(net, hosts: list[str]) -> list[tuple]:
+    out = []
+    for src in hosts:
+        for dst in hosts:
+            if src != dst:
+                for proto, port in (("tcp", 443), ("udp", 53), ("icmp", 8)):
+                    trip = round_trips(net).get(src, dst, proto, port)
+                    out.append(None if trip is None else
+                               (trip.delivered, [(h.node, h.decision, h.rule) for h in trip.hops]))
+    return out
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+          deadline=None)
+@given(case=edited())
+def test_what_is_carried_answers_as_a_fresh_load_of_the_edited_plan(tmp_path, case, every_suffix):
+    spec, new_acls, new_kinds = case
+    before, after = _plans(tmp_path, spec, new_acls, new_kinds)
+    old = load_plan(write_plan(tmp_path, before, "old.yaml"))
+    keep_for_later(old)
+    nodes = list(old.nodes)
+    hosts = [n for n in nodes if n.startswith("h")]
+    reach_answer(old, nodes, nodes)
+    for source in nodes:
+        reach(old, [source], nodes)
+    _trips(old, hosts)
+    new = load_plan(write_plan(tmp_path, after, "new.yaml"))
+    assert same_routing(old, new)
+    carried = carry_over(old, new)
+    assert carried.forwarding
+    fresh = load_plan(write_plan(tmp_path, after, "fresh.yaml"))
+    assert answer_key(reach_answer(new, nodes, nodes)) == answer_key(reach_answer(fresh, nodes, nodes))
+    for source in nodes:
+        assert answer_key(reach_answer(new, [source], nodes)) == answer_key(reach_answer(fresh, [source], nodes))
+    assert _trips(new, hosts) == _trips(fresh, hosts)
+    if before == after:
+        assert not carried.changed
+
+
+def test_an_answer_that_met_a_changed_node_is_not_kept_whole():
+    old = load_plan(scenario_plan("chuxiong"))
+    keep_for_later(old)
+    internet = reach_answer(old, ["互联网"], ["楚雄州公众信息网"])
+    inside = reach(old, ["双柏县财政局"], ["楚雄州行政审批服务器"])
+    assert internet.classes and inside
+    new = load_plan(scenario_plan("chuxiong"))
+    fw = "楚雄州互联网接入防火墙"
+    acl = new.nodes[fw].interfaces["internet"].acl_in
+    assert acl is not None
+    edited = new.derive(acls={**new.acls, acl: type(new.acls[acl])(acl, new.acls[acl].rules[1:], new.acls[acl].mark)})
+    assert changed_nodes(old, edited) == {fw}
+    carried = carry_over(old, edited)
+    assert carried.forwarding and carried.answers == 1 and carried.walks == 1  # the internet's walks are kept
+    assert reach(edited, ["双柏县财政局"], ["楚雄州行政审批服务器"]) == inside
+    again = reach_answer(edited, ["互联网"], ["楚雄州公众信息网"])
+    fresh = load_plan(scenario_plan("chuxiong")).derive(acls=edited.acls)
+    assert answer_key(again) == answer_key(reach_answer(fresh, ["互联网"], ["楚雄州公众信息网"]))
+
+
+def test_demand_paths_that_met_no_changed_node_are_kept():
+    old = load_plan(scenario_plan("chuxiong"))
+    base = base_assignment(old)
+    new = load_plan(scenario_plan("chuxiong"))
+    fw = "楚雄州互联网接入防火墙"
+    acl = new.nodes[fw].interfaces["internet"].acl_in
+    edited = new.derive(acls={**new.acls, acl: type(new.acls[acl])(acl, (), new.acls[acl].mark)})  # deny all
+    carried = carry_over(old, edited)
+    through = sum(1 for p in base.paths if fw in p.nodes)
+    assert 0 < through < len(base.paths) and 0 < carried.paths < len(base.paths)
+    fresh = load_plan(scenario_plan("chuxiong")).derive(acls=edited.acls)
+    assert [(p.edges, p.delivered, p.drops) for p in base_assignment(edited).paths] == \
+        [(p.edges, p.delivered, p.drops) for p in base_assignment(fresh).paths]
