@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from topology.diff import same_record, unmarked
 from topology.model import Network, Node
 
+from .failures import CaseMemo
 from .forwarding import Forwarder
 from .load import DemandPaths
 from .reach import ReachAnswers
@@ -103,8 +104,10 @@ def changed_nodes(old: Network, new: Network) -> frozenset[str]:
 
 def keep_for_later(net: Network) -> None:
     """Make what is derived from ``net`` keep what a later version can take over beyond whole answers: the walks
-    of every reachability query (:class:`simulator.reach.Walks`), which cost memory a single check need not pay."""
+    of every reachability query (:class:`simulator.reach.Walks`) and every failure case of a sweep on its own
+    demands (:class:`simulator.failures.CaseMemo`), which cost memory a single check need not pay."""
     net.cached(ReachAnswers).keep_walks = True
+    net.cached(CaseMemo).keep = True
 
 
 def carry_over(old: Network, new: Network) -> Carried:
@@ -132,6 +135,9 @@ def carry_over(old: Network, new: Network) -> Carried:
         more = trips.carried(new, changed)
         new.remember(RoundTrips, more)
         held = len(more)
+    cases = old.known(CaseMemo)
+    if cases is not None:
+        new.remember(CaseMemo, cases.carried(new, changed))
     paths = old.known(DemandPaths)
     routed = 0
     if paths is not None:

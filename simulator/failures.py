@@ -105,6 +105,7 @@ class CaseResult:
     lost: tuple[tuple[int, float], ...]           # demand index -> share no longer delivered
     orphaned: tuple[int, ...] = ()                # demands with an endpoint on a failed node
     cut: tuple[int, ...] = ()                     # lost demands whose endpoints no physical path joins any more
+    nodes: frozenset[str] = frozenset()           # the nodes the rerouted demands' packets met after the failure
 
     def loads(self, base: dict[Direction, float]) -> dict[Direction, float]:
         """The full load map after the failure (links that failed carry nothing)."""
@@ -308,6 +309,49 @@ class Cuts:
 
 # -- the analysis -----------------------------------------------------------------------------
 
+class CaseMemo:
+    """The failure cases answered on one network's own forwarding and demands, kept (when ``keep``) for a
+    later version of the network.
+
+    A case's answer reads the intact assignment (every demand's path and the loads they sum to), the topology
+    and, for the demands it reroutes, the states of the nodes their packets meet after the failure
+    (:attr:`CaseResult.nodes`). In a later version with the same routing inputs
+    (:func:`simulator.carry.carry_over`), a case holds when the intact assignment is the same (the same
+    demands on the same paths) and no node of it changed: :meth:`carried` keeps those, and the first
+    analysis of the later version (:meth:`valid_for`) keeps them only if its assignment is the same.
+    """
+
+    def __init__(self, net: Network):
+        self.net = net
+        self.keep = False
+        self.cases: dict[Failure, CaseResult] = {}
+        self.basis: Assignment | None = None  # the assignment the cases were answered on
+        self._pending: tuple[Assignment, dict[Failure, CaseResult]] | None = None
+
+    def carried(self, net: Network, changed: frozenset[str]) -> CaseMemo:
+        """The cases for ``net``, a later version with the same forwarding but at the nodes of ``changed``:
+        those whose rerouted demands met none of them, held until the later assignment is known."""
+        out = CaseMemo(net)
+        out.keep = self.keep
+        if self.basis is not None:
+            out._pending = (self.basis, {f: r for f, r in self.cases.items() if r.nodes.isdisjoint(changed)})
+        return out
+
+    def valid_for(self, assignment: Assignment) -> dict[Failure, CaseResult]:
+        """The kept cases, for the analysis on ``assignment`` (the network's own): those carried hold only when
+        it routes the same demands on the same paths as the assignment they were answered on."""
+        if self._pending is not None:
+            old, cases = self._pending
+            self._pending = None
+            same = old.demands == assignment.demands and all(
+                a is b or (a.edges, a.delivered, a.drops, a.nodes, a.tunnels, a.tunnel_links) ==
+                (b.edges, b.delivered, b.drops, b.nodes, b.tunnels, b.tunnel_links)
+                for a, b in zip(old.paths, assignment.paths))
+            self.cases = cases if same else {}
+        self.basis = assignment
+        return self.cases
+
+
 @dataclass
 class FailureAnalysis:
     """Everything needed to answer failure cases of one network quickly (built once)."""
@@ -336,6 +380,15 @@ class FailureAnalysis:
         for i, path in enumerate(self.assignment.paths):
             for name in path.tunnels:
                 self.by_tunnel.setdefault(name, []).append(i)
+        own = self.assignment is self.net.known(assign) and self.forwarder is self.net.known(Forwarder)
+        memo = self.net.cached(CaseMemo) if own else None
+        self._kept = memo.valid_for(self.assignment) if memo is not None and memo.keep else None
+
+    @property
+    def keeps_cases(self) -> bool:
+        """Whether the cases answered are kept for a later version (:class:`CaseMemo`): then they are all
+        answered in this process."""
+        return self._kept is not None
 
     @property
     def demands(self) -> tuple[Flow, ...]:
@@ -363,6 +416,14 @@ class FailureAnalysis:
 
     def case(self, failure: Failure) -> CaseResult:
         """The loads after ``failure``, incrementally (see the module docstring)."""
+        if self._kept is None:
+            return self._case(failure)
+        found = self._kept.get(failure)
+        if found is None:
+            found = self._kept[failure] = self._case(failure)
+        return found
+
+    def _case(self, failure: Failure) -> CaseResult:
         a = self.assignment
         assert a is not None
         demands = a.demands
@@ -436,12 +497,14 @@ class FailureAnalysis:
             else:
                 reroute.append(i)
         method = "closed-form"
+        met: set[str] = set()
         if reroute:
             method = "rerouted"
             forwarder = self._derived_forwarder(failed_links, failed_nodes, derived, new_ends)
             for i in reroute:
                 d = demands[i]
                 path = demand_path(forwarder, d)
+                met |= path.nodes
                 for e in path.edges:
                     delta[e.key] = delta.get(e.key, 0.0) + d.rate * e.share * e.factor
                 drop = a.paths[i].delivered - path.delivered
@@ -456,7 +519,8 @@ class FailureAnalysis:
                 value = 0.0
             if abs(value - a.load.get(key, 0.0)) > LOAD_EPSILON:
                 changed.append((key, value))
-        return CaseResult(failure, method, tuple(changed), tuple(sorted(lost)), tuple(orphaned), tuple(sorted(cut)))
+        return CaseResult(failure, method, tuple(changed), tuple(sorted(lost)), tuple(orphaned), tuple(sorted(cut)),
+                          frozenset(met))
 
     def _derived_forwarder(self, failed_links: set[str], failed_nodes: set[str], derived: Network | None,
                            new_ends: dict[str, tuple]) -> Forwarder:

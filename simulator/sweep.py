@@ -229,6 +229,8 @@ def _run_sweep(net: Network, mode: str, pair_set: Sequence[str] | None, schedule
             if analysis is None:
                 analysis = FailureAnalysis(net)
             workers = jobs if jobs is not None else (os.cpu_count() or 1) if forking_helps() else 1
+            if analysis.keeps_cases:  # what a worker answers would be lost to a later version
+                workers = 1
             if workers <= 1 or len(failures) < SERIAL_BELOW or "fork" not in multiprocessing.get_all_start_methods():
                 parts = []
                 for chunk in _chunks(len(failures), 1):

@@ -3,11 +3,14 @@
 On generated networks of routers, firewalls and hosts (tests/simulator/oracle.py), an edit that changes only
 what filters (an ACL's rules, an ACL put on or taken off an interface, a default action) is made to the plan;
 every reachability query, round trip and demand path asked of the edited version on what was carried must be
-what a fresh load of the edited plan answers. Every clean suffix is kept (``SHARED_WORK`` = 1), so walks are
+what a fresh load of the edited plan answers, and a failure sweep too. Every clean suffix is kept (``SHARED_WORK`` = 1), so walks are
 carried wherever they can be.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
+from ipaddress import ip_network
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -15,11 +18,14 @@ from hypothesis import strategies as st
 
 from simulator import reach as reach_module
 from simulator.carry import carry_over, changed_nodes, keep_for_later, same_routing
+from simulator.failures import CaseMemo, FailureAnalysis
 from simulator.load import base_assignment
 from simulator.reach import reach, reach_answer
+from simulator.sweep import run_sweep
 from simulator.trace import round_trips
 from tests.helpers import scenario_plan, write_plan
 from topology import load_plan
+from topology.model import Acl, Rule
 
 from .oracle import abstract_rule, networks, plan_text
 from .test_reach_shared import answer_key
@@ -136,3 +142,61 @@ def test_demand_paths_that_met_no_changed_node_are_kept():
     fresh = load_plan(scenario_plan("chuxiong")).derive(acls=edited.acls)
     assert [(p.edges, p.delivered, p.drops) for p in base_assignment(edited).paths] == \
         [(p.edges, p.delivered, p.drops) for p in base_assignment(fresh).paths]
+
+
+def test_failure_cases_whose_reroutes_met_no_changed_node_are_kept():
+    old = load_plan(scenario_plan("chuxiong"))
+    keep_for_later(old)
+    swept = run_sweep(old, "n-1", progress=False)
+    new = load_plan(scenario_plan("chuxiong"))
+    acl = "防火墙-外网侧入"
+    rules = new.acls[acl].rules
+    web = next(i for i, r in enumerate(rules) if r.dport == (80, 80))  # officials' web browsing: no demand uses it
+    edited = new.derive(acls={**new.acls, acl: replace(new.acls[acl], rules=rules[:web] + (
+        replace(rules[web], dport=(81, 81)),) + rules[web + 1:])})
+    carried = carry_over(old, edited)
+    assert carried.forwarding and carried.changed
+    analysis = FailureAnalysis(edited)
+    kept = len(edited.known(CaseMemo).cases)
+    assert analysis.keeps_cases and 0 < kept <= len(swept.failures)
+    fresh = load_plan(scenario_plan("chuxiong")).derive(acls=edited.acls)
+    assert run_sweep(edited, "n-1", progress=False, analysis=analysis) == run_sweep(fresh, "n-1", progress=False)
+
+
+BACKUP = """\
+name: backup
+domains: {d: {kind: extranet, pool: 10.0.0.0/24}}
+sites: {s: {}}
+defaults: {node: {domain: d, site: s}}
+nodes: {a: {role: router}, b: {role: router}, m: {role: router}, ha: {role: host}, hb: {role: host}}
+links:
+  - {a: a, b: b, cost: 1}
+  - {a: a, b: m, cost: 5}
+  - {a: m, b: b, cost: 5}
+  - ha -- a
+  - hb -- b
+services: {业务: {kind: custom, rate: 1M, protocol: tcp, port: 443}}
+traffic:
+  - {service: 业务, from: ha, to: hb, bidirectional: true}
+"""
+
+
+def test_a_failure_case_whose_reroute_meets_a_changed_node_is_answered_again(tmp_path):
+    """A planted edit the intact network never sees: a node that only carries traffic after some failure
+    (m, when a--b fails) starts dropping everything. No demand's intact path changes; the case that reroutes
+    through it must be answered again."""
+    plan = write_plan(tmp_path, BACKUP)
+    old = load_plan(plan)
+    keep_for_later(old)
+    swept = run_sweep(old, "n-1", progress=False)
+    base = set().union(*(p.nodes for p in base_assignment(old).paths))
+    backup = sorted({n for r in old.known(CaseMemo).cases.values() for n in r.nodes} - base)
+    assert backup, "the plan has no node used only after a failure"
+    node = old.nodes[backup[0]]
+    deny = Acl("拒绝一切", (Rule(1, "deny", ip_network("0.0.0.0/0"), ip_network("0.0.0.0/0"), "ip", None, None, None),))
+    edited = old.derive(acls={**old.acls, deny.name: deny}, nodes={**old.nodes, node.name: replace(node, interfaces={
+        k: replace(i, acl_in=deny.name) for k, i in node.interfaces.items()})})
+    fresh = load_plan(plan).derive(acls=edited.acls, nodes=edited.nodes)
+    assert backup == ["m"] and carry_over(old, edited).changed == {"m"}
+    again = run_sweep(edited, "n-1", progress=False)
+    assert again == run_sweep(fresh, "n-1", progress=False) != swept
