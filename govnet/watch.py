@@ -8,7 +8,8 @@ to stderr, followed by ``watching N file(s)``. A plan that does not load or
 a policy that does not fit is told as ``govnet check`` tells it (file, line,
 column), nothing is written, and the files are watched on: the next save
 tries again. The files watched are those the last good load read (the plan,
-its includes, the policy files) and the plan itself.
+its includes, the policy files), the plan itself, and the files a plan error
+names.
 
 Files are polled (their modification time and size, every ``interval``
 seconds) rather than watched through the operating system's notifications:
@@ -30,7 +31,7 @@ from policies.engine import CheckRun
 from policies.recheck import Rechecker, RecheckStats
 from topology import Network
 from topology.collector import settle
-from topology.errors import GovnetError
+from topology.errors import GovnetError, PlanError
 
 from .output import error_text, printable
 
@@ -68,6 +69,9 @@ def watch(plan: Path, load: Callable[[], Network], inputs: Callable[[Network], t
                 blocked = show(runs, stats)
                 click.echo(stats.text(), err=True)
             except GovnetError as exc:
+                if isinstance(exc, PlanError):  # a file the last good load did not read (a new include) too
+                    files = tuple(dict.fromkeys((*files, *(i.mark.file for i in exc.issues if i.mark.file))))
+                    seen = stamp(files)
                 click.echo(printable(error_text(exc)), err=True)
                 click.echo("govnet: nothing was written; fix the plan and save it again", err=True)
             done += 1

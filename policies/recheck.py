@@ -66,7 +66,7 @@ class RecheckStats:
     seconds: float
 
     def text(self) -> str:
-        """One line for the planner: ``re-checked in 0.41 s: 3 rules judged again, 14 kept; ...``."""
+        """One line for the planner: ``checked in 1.02 s: 12 rule(s) judged, 5 kept; forwarding kept, ...``."""
         carried = [c for c in self.carried if c.forwarding]
         how = ""
         if carried:

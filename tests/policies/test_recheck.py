@@ -163,3 +163,19 @@ def test_the_random_edits_reach_both_kinds_of_recheck():
     (a cost, a count of sites): the property above exercises both paths."""
     kinds = {field for _, _, field in random.Random(0).sample(CANDIDATES, len(CANDIDATES))}
     assert {"dport", "action", "rate"} <= kinds and {"cost", "count"} <= kinds
+
+
+def test_every_phase_and_a_waiver_that_expires_are_rechecked_as_a_full_check_does(fresh: Path):
+    plan = fresh / "plan.yaml"
+    checker = Rechecker(phase="all")
+    checker.check(load_plan(plan))
+    _replace(fresh / "parts" / "acl-internet.yaml", "dst: 楚雄州公众信息网, dport: 80,", "dst: 10.53.0.0/16, dport: 3389,")
+    runs, stats = checker.check(load_plan(plan))
+    net = load_plan(plan)
+    assert render(runs, "json") == render(check_plan(net, policies_to_check(net, ()), "all"), "json")
+    assert len(stats.carried) == len(runs) > 1 and all(c.forwarding for c in stats.carried)
+    _replace(fresh / "parts" / "network.yaml", "expires: 2030-12-31", "expires: 2020-12-31")  # the waiver lapses
+    runs, stats = checker.check(load_plan(plan))
+    net = load_plan(plan)
+    assert render(runs, "json") == render(check_plan(net, policies_to_check(net, ()), "all"), "json")
+    assert stats.kept > 0
