@@ -134,13 +134,16 @@ def judge_rules(net: Network, rules: list[PolicyRule], context: Context, setup: 
 
 
 def check_plan(net: Network, policies: PolicySelection | list[Policy], phase: str | None = None,
-               pcap_dir: str | None = None, on: datetime.date | None = None) -> list[CheckRun]:
-    """Check ``net`` phase by phase (see the module docstring); ``on``: the day waivers are judged on."""
+               pcap_dir: str | None = None, on: datetime.date | None = None,
+               scheduler: str | None = None) -> list[CheckRun]:
+    """Check ``net`` phase by phase (see the module docstring); ``on``: the day waivers are judged on;
+    ``scheduler``: the Dask scheduler the failure sweeps of the rules run on (None: this machine)."""
     setup = prepare_check(net, policies, on)
 
     def judged(phase_name: str | None, view: Network) -> list[RuleResult]:
         sub = f"{pcap_dir}/{phase_name}" if pcap_dir is not None and phase_name is not None else None
-        return check_network(view, setup.rules, sub or pcap_dir, setup)
+        return check_network(view, setup.rules, setup=setup, context=Context(pcap_dir=sub or pcap_dir,
+                                                                             scheduler=scheduler))
 
     return check_views(net, setup, phase, judged)
 

@@ -90,13 +90,16 @@ class _Checked:
 class Rechecker:
     """Checks successive versions of one plan, each reusing what the last one derived (see the module docstring).
 
-    ``policy_names``, ``phase`` and ``on`` are those of :func:`policies.engine.check_plan`.
+    ``policy_names``, ``phase``, ``on`` and ``scheduler`` are those of :func:`policies.engine.check_plan` (on a
+    scheduler, a sweep's failure cases are answered there and not kept).
     """
 
-    def __init__(self, policy_names: Sequence[str] = (), phase: str | None = None, on: datetime.date | None = None):
+    def __init__(self, policy_names: Sequence[str] = (), phase: str | None = None, on: datetime.date | None = None,
+                 scheduler: str | None = None):
         self.policy_names = tuple(policy_names)
         self.phase = phase
         self.on = on
+        self.scheduler = scheduler
         self._last: dict[str | None, _Checked] = {}
 
     def check(self, net: Network) -> tuple[list[CheckRun], RecheckStats]:
@@ -122,7 +125,7 @@ class Rechecker:
             judge = [r for i, r in enumerate(setup.rules) if i not in kept]
             keep_for_later(view)
             with no_gc():
-                again = iter(judge_rules(view, judge, Context(), None))
+                again = iter(judge_rules(view, judge, Context(scheduler=self.scheduler), None))
             counts[0] += len(setup.rules) - len(kept)
             counts[1] += len(kept)
             out = []

@@ -48,15 +48,17 @@ from .common import inputs_of, load, make_folder, plan_argument, refuse_outputs
               help="write the evidence packets of failing rules as pcap files into this folder")
 @click.option("--lang", type=click.Choice(list(LANGUAGES)), default="en", show_default=True,
               help="language of the text report: zh (中文) or en")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="run the rules' failure sweeps on this Dask distributed scheduler (tcp://host:8786)")
 @click.option("--watch", is_flag=True,
               help="check again after every save of the plan's files, judging again only what the edit touches")
 def check(plan: Path | None, policy_names: tuple[str, ...], phase: str | None, fmt: str, output: str | None,
-          fail_on: str, pcap_dir: str | None, lang: str, watch: bool) -> None:
+          fail_on: str, pcap_dir: str | None, lang: str, scheduler: str | None, watch: bool) -> None:
     """Check a plan against its policies: a verdict per rule, with evidence."""
     if watch:
         if pcap_dir is not None:
             raise click.BadParameter("--watch writes no pcaps; check once with --pcap-dir", param_hint="--pcap-dir")
-        _watch(plan, policy_names, phase, fmt, output, fail_on, lang)
+        _watch(plan, policy_names, phase, fmt, output, fail_on, lang, scheduler)
         return
     net = load(plan)
     policies = policies_to_check(net, policy_names)
@@ -64,7 +66,7 @@ def check(plan: Path | None, policy_names: tuple[str, ...], phase: str | None, f
     refuse_outputs(inputs, output)
     if pcap_dir is not None:
         make_folder(pcap_dir)
-    runs = check_plan(net, policies, phase, pcap_dir)
+    runs = check_plan(net, policies, phase, pcap_dir, scheduler=scheduler)
     text = ci_report(runs, fmt, fail_on) if fmt in CI_FORMATS else render(runs, fmt, fail_on, __version__, lang)
     emit(text, output, inputs)
     if any(blocking(run.results, fail_on) for run in runs):
@@ -72,7 +74,7 @@ def check(plan: Path | None, policy_names: tuple[str, ...], phase: str | None, f
 
 
 def _watch(plan: Path | None, policy_names: tuple[str, ...], phase: str | None, fmt: str, output: str | None,
-           fail_on: str, lang: str) -> None:
+           fail_on: str, lang: str, scheduler: str | None) -> None:
     def inputs(net: Network) -> tuple[str, ...]:
         found = inputs_of(net, policies_to_check(net, policy_names).policies)
         refuse_outputs(found, output)
@@ -84,5 +86,5 @@ def _watch(plan: Path | None, policy_names: tuple[str, ...], phase: str | None, 
         return any(blocking(run.results, fail_on) for run in runs)
 
     path = plan if plan is not None else default_plan_path()
-    if watch_plan(path, lambda: load(plan), inputs, Rechecker(policy_names, phase), show):
+    if watch_plan(path, lambda: load(plan), inputs, Rechecker(policy_names, phase, scheduler=scheduler), show):
         click.get_current_context().exit(1)
