@@ -3,8 +3,8 @@
 Each round loads the plan and re-checks it with one
 :class:`policies.recheck.Rechecker`, which judges again only what the edit
 touches. The report goes where ``govnet check``'s goes (stdout or
-``--output``), a line saying how long the round took and what it kept goes
-to stderr, followed by ``watching N file(s)``. A plan that does not load or
+``--output``), a line saying when, how long loading and checking took and
+what the check kept goes to stderr, followed by ``watching N file(s)``. A plan that does not load or
 a policy that does not fit is told as ``govnet check`` tells it (file, line,
 column), nothing is written, and the files are watched on: the next save
 tries again. The files watched are those the last good load read (the plan,
@@ -62,12 +62,14 @@ def watch(plan: Path, load: Callable[[], Network], inputs: Callable[[Network], t
         while True:
             seen = stamp(files)
             try:
+                began = time.perf_counter()
                 net = load()
+                loaded = time.perf_counter() - began
                 files = tuple(dict.fromkeys((str(plan), *inputs(net))))
                 seen = stamp(files)
                 runs, stats = checker.check(net)
                 blocked = show(runs, stats)
-                click.echo(stats.text(), err=True)
+                click.echo(f"{time.strftime('%H:%M:%S')} loaded in {loaded:.2f} s, {stats.text()}", err=True)
             except GovnetError as exc:
                 if isinstance(exc, PlanError):  # a file the last good load did not read (a new include) too
                     files = tuple(dict.fromkeys((*files, *(i.mark.file for i in exc.issues if i.mark.file))))

@@ -86,7 +86,7 @@ def test_watch_rechecks_each_save_tells_a_broken_one_and_stops_on_ctrl_c(tmp_pat
     before = sorted(p.name for p in folder.rglob("*"))
     watching = Watching("chuxiong", "--format", "json", cwd=tmp_path)
     first = watching.round()
-    assert first[-2].startswith("checked in ") and "17 rule(s) judged" in first[-2]
+    assert " loaded in " in first[-2] and ", checked in " in first[-2] and "17 rule(s) judged" in first[-2]
     assert first[-1].startswith("watching 16 file(s)")
 
     acl = folder / "parts" / "acl-internet.yaml"
