@@ -72,8 +72,14 @@ class Carried:
     reason: str = ""
 
 
-def same_routing(old: Network, new: Network) -> bool:
-    """Whether ``old`` and ``new`` have the same routing inputs (see the module docstring)."""
+def differing_nodes(old: Network, new: Network) -> list[str]:
+    """The nodes of ``new`` whose record is not equal to ``old``'s (plan lines included), or that are new."""
+    return [name for name, node in new.nodes.items() if old.nodes.get(name) != node]
+
+
+def same_routing(old: Network, new: Network, differing: list[str] | None = None) -> bool:
+    """Whether ``old`` and ``new`` have the same routing inputs (see the module docstring); ``differing``:
+    :func:`differing_nodes`, when already known."""
     if list(old.nodes) != list(new.nodes) or list(old.links) != list(new.links):
         return False
     pairs = [(old.domains, new.domains), (old.vrfs, new.vrfs), (old.tunnels, new.tunnels)]
@@ -82,24 +88,29 @@ def same_routing(old: Network, new: Network) -> bool:
     for a, b in pairs:
         if a != b and unmarked(a, FILTER_FIELDS) != unmarked(b, FILTER_FIELDS):
             return False
-    for group_old, group_new in ((old.nodes, new.nodes), (old.links, new.links)):
-        for name, item in group_new.items():
-            before = group_old[name]
-            if before != item and unmarked(before, FILTER_FIELDS) != unmarked(item, FILTER_FIELDS):
-                return False
+    for name in differing if differing is not None else differing_nodes(old, new):
+        if unmarked(old.nodes[name], FILTER_FIELDS) != unmarked(new.nodes[name], FILTER_FIELDS):
+            return False
+    for name, link in new.links.items():
+        before = old.links[name]
+        if before != link and unmarked(before, FILTER_FIELDS) != unmarked(link, FILTER_FIELDS):
+            return False
     return True
 
 
-def changed_nodes(old: Network, new: Network) -> frozenset[str]:
+def changed_nodes(old: Network, new: Network, differing: list[str] | None = None) -> frozenset[str]:
     """The nodes of ``new`` whose record differs from ``old``'s (plan lines aside), are new, or apply an ACL
-    that differs."""
+    that differs; ``differing``: :func:`differing_nodes`, when already known."""
     acls = {name for name in {*old.acls, *new.acls}
             if name not in old.acls or name not in new.acls or not same_record(old.acls[name], new.acls[name])}
     def applies_changed(node: Node) -> bool:
-        return bool(acls) and any(i.acl_in in acls or i.acl_out in acls for i in node.interfaces.values())
+        return any(i.acl_in in acls or i.acl_out in acls for i in node.interfaces.values())
 
-    return frozenset(name for name, node in new.nodes.items()
-                     if name not in old.nodes or not same_record(old.nodes[name], node) or applies_changed(node))
+    differ = differing if differing is not None else differing_nodes(old, new)
+    out = {name for name in differ if name not in old.nodes or not same_record(old.nodes[name], new.nodes[name])}
+    if acls:
+        out.update(name for name, node in new.nodes.items() if applies_changed(node))
+    return frozenset(out)
 
 
 def keep_for_later(net: Network) -> None:
@@ -115,9 +126,10 @@ def carry_over(old: Network, new: Network) -> Carried:
     fw = old.known(Forwarder)
     if fw is None:
         return Carried(False, reason="nothing was derived from the old version")
-    if not same_routing(old, new):
+    differing = differing_nodes(old, new)
+    if not same_routing(old, new, differing):
         return Carried(False, reason="the routing inputs changed")
-    changed = changed_nodes(old, new)
+    changed = changed_nodes(old, new, differing)
     carried = fw.carried(new, changed)
     new.remember(RoutingState, carried.routing)
     new.remember(Forwarder, carried)

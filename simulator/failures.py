@@ -343,10 +343,7 @@ class CaseMemo:
         if self._pending is not None:
             old, cases = self._pending
             self._pending = None
-            same = old.demands == assignment.demands and all(
-                a is b or (a.edges, a.delivered, a.drops, a.nodes, a.tunnels, a.tunnel_links) ==
-                (b.edges, b.delivered, b.drops, b.nodes, b.tunnels, b.tunnel_links)
-                for a, b in zip(old.paths, assignment.paths))
+            same = old.demands == assignment.demands and old.paths == assignment.paths  # kept paths: the same objects
             self.cases = cases if same else {}
         self.basis = assignment
         return self.cases

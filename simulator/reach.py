@@ -518,8 +518,11 @@ def reach_answer(net: Network, sources: list[str], destinations: list[str], *, c
     found = answers.kept.get(key)
     if found is None:
         with no_gc():
-            found = answers.kept[key] = _reach(net, sources, destinations, check, budget, share, answers.keep_walks,
-                                               answers.seeds.pop(key, None), answers.walks, key)
+            answer, visited, walks = _reach(net, sources, destinations, check, budget, share, answers.keep_walks,
+                                            answers.seeds.pop(key, None))
+        found = answers.kept[key] = (answer, visited)
+        if walks is not None:
+            answers.walks[key] = walks
     answer, _ = found
     return ReachAnswer(list(answer.classes), list(answer.loops), answer.expanded)
 
@@ -571,8 +574,7 @@ class ReachAnswers:
 
 
 def _reach(net: Network, sources: list[str], destinations: list[str], check: int, budget: int, share: bool,
-           footprints: bool = False, seeds: Walks | None = None, walks: dict[tuple, Walks] | None = None,
-           key: tuple = ()) -> tuple[ReachAnswer, frozenset[str]]:
+           footprints: bool = False, seeds: Walks | None = None) -> tuple[ReachAnswer, frozenset[str], Walks | None]:
     fw = build_forwarding(net)
     engine = _Engine(net, fw, check, budget, share, footprints, seeds)
     wanted = set(destinations)
@@ -607,9 +609,8 @@ def _reach(net: Network, sources: list[str], destinations: list[str], check: int
                                   tuple(sorted(dict(flow.choices).items()))))
     out.sort(key=lambda c: (order[c.src_node], order[c.dst_node], c.path, _space_key(c.space)))
     loops.sort(key=lambda c: (order[c.src_node], c.path, _space_key(c.space)))
-    if footprints and walks is not None:
-        walks[key] = Walks(engine.memo, engine.split_memo)
-    return ReachAnswer(out, loops, engine.expanded), frozenset(engine.visited | set(sources))
+    walks = Walks(engine.memo, engine.split_memo) if footprints else None
+    return ReachAnswer(out, loops, engine.expanded), frozenset(engine.visited | set(sources)), walks
 
 
 def _loop_class(fw: Forwarder, source: str, flow: _Flow, prefer: dict) -> LoopClass:
