@@ -38,11 +38,12 @@ Example (policy file)::
 
 from __future__ import annotations
 
+import bisect
 import itertools
 from collections import deque
 
 from simulator.forwarding import build_forwarding
-from simulator.headerspace import ip_text
+from simulator.headerspace import ip_text, prefix_interval
 from simulator.load import base_assignment, clear_trace, readable
 from topology.errors import GovnetError, Mark
 from topology.model import Link, Network, Tunnel, untrusted_links
@@ -273,8 +274,9 @@ def _edge_leaks(net: Network, fw, protected: list[str], untrusted: set[str], bad
     addresses of trusted nodes (not their public, internet-facing ones) that
     it routes out over that link unencapsulated by a static route; for each, the first node of a
     protected network (the device itself first) whose packet really gets
-    there, so that evidence is a real trace. Normally nothing is routed so,
-    and this costs one lookup per address.
+    there, so that evidence is a real trace. Only the addresses inside one of
+    the device's own static routes are looked up (no other can be sent out
+    by one): normally none.
     """
     targets: list[tuple[int, str]] = []
     for node in net.nodes.values():
@@ -289,6 +291,8 @@ def _edge_leaks(net: Network, fw, protected: list[str], untrusted: set[str], bad
         if node.lan is not None and node.lan.num_addresses > 2:
             targets.append((int(node.lan.network_address) + 1, node.name))
     sources = [n.name for n in net.nodes.values() if n.domain in protected]
+    by_address = sorted(range(len(targets)), key=lambda i: targets[i][0])
+    addresses = [targets[i][0] for i in by_address]
     out = []
     for name in sorted(bad_links, key=list(net.links).index):
         link = net.links[name]
@@ -297,7 +301,10 @@ def _edge_leaks(net: Network, fw, protected: list[str], untrusted: set[str], bad
             if ns is None or not ns.forwarding or ns.domain in untrusted:
                 continue
             vrf = fw.routing.vrf_of_interface(end, None)
-            leaking = [(ip, owner) for ip, owner in targets if owner != end
+            statics = [prefix_interval(prefix) for prefix, _, _ in fw.routing.statics.get(end, ())]
+            covered = sorted({by_address[i] for lo, hi in statics  # only a static route of its own sends out so
+                              for i in range(bisect.bisect_left(addresses, lo), bisect.bisect_right(addresses, hi))})
+            leaking = [(ip, owner) for ip, owner in (targets[i] for i in covered) if owner != end
                        and _sends_out(fw.dst_decision(end, vrf, ip), ifname, fw, end, vrf, ip)]
             for ip, owner in leaking[:MAX_LEAKS]:
                 dom = ns.domain if ns.domain in protected else net.nodes[owner].domain

@@ -64,6 +64,7 @@ from topology.model import Gateway, Network, Node
 from topology.vocabulary import FORWARDING_ROLES
 
 from .acl import CompiledAcl, RuleRef, compile_acl, is_boundary
+from .dst_runs import DstRuns, VrfPieces, owner_runs, rest_runs
 from .gateways import gateway_allows
 from .headerspace import IntervalSet, ip_text, prefix_interval
 from .nat import Sessions, masquerade, translated
@@ -139,7 +140,8 @@ class Step(NamedTuple):
 
 
 # the caches of what a node decides by destination: the routing state and the tunnel ends decide them alone
-_ROUTING_CACHES = ("_hops", "_decisions", "_keep", "_route_text", "_hops_interned", "_bounds", "_pieces", "_rests")
+_ROUTING_CACHES = ("_hops", "_decisions", "_keep", "_route_text", "_hops_interned", "_bounds", "_pieces", "_rests",
+                   "_runs", "_vrf_pieces")
 
 
 class Forwarder:
@@ -172,6 +174,8 @@ class Forwarder:
         self._bounds: list[int] | None = None
         self._pieces: dict[tuple[str, str | None, int], DstDecision] = {}
         self._rests: dict[tuple[str, str | None], tuple[IntervalSet, DstDecision] | None] = {}
+        self._runs: dict[tuple[str, str | None, bool], DstRuns | None] = {}
+        self._vrf_pieces: dict[str | None, VrfPieces] = {}
         self._resolving: set[tuple[str, str | None, int]] = set()
 
     def _node_state(self, node: Node) -> NodeState:
@@ -355,6 +359,40 @@ class Forwarder:
                 self._pieces.clear()
             found = self._pieces[key] = self.dst_decision(node, vrf, piece)
         return found
+
+    def piece_count(self, dst: IntervalSet) -> int:
+        """How many elementary pieces (:meth:`elementary`) ``dst`` holds, counted without listing them."""
+        bounds = self.boundaries()
+        return sum(bisect.bisect_right(bounds, hi) - bisect.bisect_right(bounds, lo) + 1 for lo, hi in dst)
+
+    def dst_runs(self, node: str, vrf: str | None, partition: bool = False) -> DstRuns | None:
+        """The runs of destinations ``node`` decides alike in ``vrf`` (:mod:`simulator.dst_runs`): from its
+        rest (:meth:`dst_rest`) where it has one, else, with ``partition``, its owner partition (a pass over
+        every piece of the network: worth it for a wide flow); None when neither is shown or asked."""
+        key = (node, vrf, partition)
+        if key in self._runs:
+            return self._runs[key]
+        rest = self.dst_rest(node, vrf)
+        if rest is not None:
+            found: DstRuns | None = rest_runs(*rest)
+        elif partition and vrf in self.routing.graphs and vrf in self.routing.tables:
+            pieces = self._vrf_pieces.get(vrf)
+            if pieces is None:
+                pieces = self._vrf_pieces[vrf] = VrfPieces(self, vrf)
+            found = owner_runs(self, pieces, node, vrf)
+        else:
+            found = None
+        self._runs[key] = found
+        return found
+
+    def tunnel_route_spans(self, node: str, vrf: str | None) -> list[tuple[int, int]]:
+        """The address intervals of the tunnel routes ``node`` may learn in ``vrf`` (and the VRFs it imports):
+        those an endpoint injects on its own side (empty for a node on no endpoint's side)."""
+        sides = self._injected_sides.get(node)
+        if not sides:
+            return []
+        return [(key, key + (1 << (32 - length)) - 1) for v in self.routing.visible_vrfs(vrf)
+                for length, nets in self._injected.get(v, {}).items() for key, owners in nets.items() if owners & sides]
 
     def dst_rest(self, node: str, vrf: str | None) -> tuple[IntervalSet, DstDecision] | None:
         """``(exceptions, decision)`` such that every destination outside ``exceptions`` is decided by

@@ -14,10 +14,11 @@ How. A *flow* is a set of headers at a node. At each hop the flow is split
 into *atoms* by everything the hop's decision reads: the rules of the inbound
 ACL (first match: each rule takes what earlier rules left), the one-way
 gateway's protocols, the destination cut at every route prefix, address and
-tunnel selector (at a host or a router of a pendant tree only where it decides
-otherwise than for the rest, :meth:`Forwarder.dst_rest`) and grouped by where
-the node sends it, each equal-cost next
-hop, and the rules of that next hop's outbound ACL. One representative packet
+tunnel selector (only where the node's runs of destinations decided alike,
+:mod:`simulator.dst_runs`, do not already decide it: at a host or a router of
+a pendant tree outside a few exceptions, and at any router for a flow holding
+a large share of the network's addresses) and grouped by where the node sends
+it, each equal-cost next hop, and the rules of that next hop's outbound ACL. One representative packet
 of each atom is pushed through the real :meth:`Forwarder.step`; the atoms
 with the same outcome are merged and travel on together. Rewrites are
 tracked: after source NAT the source is a constant, inside a tunnel the
@@ -59,6 +60,7 @@ from topology.collector import no_gc
 from topology.errors import GovnetError, SelectorError
 from topology.model import Network
 
+from .dst_runs import DstRuns
 from .forwarding import (
     ROUTE,
     TERMINAL,
@@ -91,6 +93,7 @@ MAX_FLOWS = 5_000_000  # flows one query may expand before it gives up (a bound 
 MAX_DEPTH = 600  # hops of one path (TTLs and tunnels bound it far below; the walk recurses once per hop)
 SHARED_WORK = 16  # flows a suffix must have taken to be kept for others (smaller ones are cheaper walked again)
 SPLIT_KEPT = 4096  # pieces a destination split must have looked at to be kept for a flow arriving alike
+WIDE = 32  # a flow holding this share of the network's pieces is split by its node's owner partition
 
 
 class ReachTooLarge(GovnetError):
@@ -300,14 +303,14 @@ class _Engine:
         if known is not None:
             return known
         fw = self.fw
-        rest = fw.dst_rest(node, vrf)  # a host or a tree's router: decided alike outside a few exceptions
+        runs = fw.dst_runs(node, vrf, partition=_wide(fw, part))  # runs of destinations decided alike, where known
         looked = 0
         keys: dict[int, tuple] = {}
         decisions: dict[tuple, Any] = {}
         groups: dict[tuple, list] = {}
         for b in part.boxes:
             per: dict[tuple, list[tuple[int, int]]] = {}
-            segments = _pieces(fw, b[DST], rest)
+            segments = _pieces(fw, b[DST], runs)
             looked += len(segments)
             for piece, decided in segments:
                 key = keys.get(piece[0])
@@ -432,16 +435,25 @@ class _Engine:
                 raise AssertionError(f"atom not homogeneous at {flow.node}: {point} gives {got[:3]}, representative {key[:3]}")
 
 
-def _pieces(fw: Forwarder, dst: IntervalSet, rest: tuple[IntervalSet, Any] | None) -> list[tuple[tuple[int, int], Any]]:
+def _wide(fw: Forwarder, part: HeaderSpace) -> bool:
+    """Whether ``part`` holds enough of the network's elementary pieces for its node's owner partition (one pass
+    over them all, :mod:`simulator.dst_runs`) to cost less than deciding its pieces one by one."""
+    return sum(fw.piece_count(b[DST]) for b in part.boxes) >= max(SPLIT_KEPT, len(fw.boundaries()) // WIDE)
+
+
+def _pieces(fw: Forwarder, dst: IntervalSet, runs: DstRuns | None) -> list[tuple[tuple[int, int], Any]]:
     """``dst`` in address order as (interval, decision or None): the elementary pieces of it (None: to be
-    decided), but where ``rest`` (:meth:`Forwarder.dst_rest`) is known, whole intervals outside its exceptions
-    with the decision they all share, and pieces only inside them."""
-    if rest is None:
+    decided), but where the node's ``runs`` (:mod:`simulator.dst_runs`) are known, each run it meets whole with
+    the decision it shares, and pieces only inside the runs decided piece by piece."""
+    if runs is None:
         return [(piece, None) for piece in fw.elementary(dst)]
-    exceptions, decision = rest
-    out: list[tuple[tuple[int, int], Any]] = [(piece, None) for piece in fw.elementary(dst & exceptions)]
-    out += [(interval, decision) for interval in dst - exceptions]
-    out.sort(key=lambda item: item[0][0])
+    out: list[tuple[tuple[int, int], Any]] = []
+    for lo, hi in dst:
+        for first, last, decision in runs.over(lo, hi):
+            if decision is None:
+                out.extend((piece, None) for piece in fw.elementary(IntervalSet.span(first, last)))
+            else:
+                out.append(((first, last), decision))
     return out
 
 

@@ -123,12 +123,18 @@ class _VrfGraph:
             self._matrix = _csr(self.weights, self.index, len(self.names))
         return self._matrix
 
-    def connected(self, a: str, b: str) -> bool:
-        """Whether some path of the VRF graph joins ``a`` and ``b``."""
+    @property
+    def labels(self) -> np.ndarray:
+        """The connected component of each node of :attr:`names` (equal labels: some path joins them)."""
         if self._labels is None:
             _, labels = connected_components(self.matrix, directed=True, connection="weak")
             self._labels = labels
-        return bool(self._labels[self.index[a]] == self._labels[self.index[b]])
+        return self._labels
+
+    def connected(self, a: str, b: str) -> bool:
+        """Whether some path of the VRF graph joins ``a`` and ``b``."""
+        labels = self.labels
+        return bool(labels[self.index[a]] == labels[self.index[b]])
 
 
 class RoutingState:
@@ -351,7 +357,7 @@ class RoutingState:
         def routers(name: str) -> list[str]:
             if self.is_forwarding(name):
                 return [name]
-            return [r for r, _ in self.attach.get(name, {}).get(vrf, []) + self._backbone_attach(name, vrf)]
+            return [r for r, _ in self.attachments(name, vrf)]
 
         neighbours = self._neighbours.get(node)
         if neighbours is None:
@@ -417,7 +423,7 @@ class RoutingState:
             if self.is_forwarding(owner):
                 targets.add(owner)
             else:
-                for router, link in self.attach.get(owner, {}).get(vrf, []) + self._backbone_attach(owner, vrf):
+                for router, link in self.attachments(owner, vrf):
                     targets.add(router)
                     final.setdefault(router, []).append(link)
         if not self.is_forwarding(node):
@@ -435,10 +441,12 @@ class RoutingState:
             self._toward[key] = found
         return list(found)
 
-    def _backbone_attach(self, stub: str, vrf: str | None) -> list[tuple[str, Link]]:
-        if vrf is None:
-            return []
-        return self.attach.get(stub, {}).get(None, [])
+    def attachments(self, stub: str, vrf: str | None) -> list[tuple[str, Link]]:
+        """The routers a stub (a node that forwards nothing) hangs off in ``vrf``, each with its link: those of
+        ``vrf``'s own links and, in a VRF, those of backbone links (shared by every VRF)."""
+        by_vrf = self.attach.get(stub, {})
+        own = by_vrf.get(vrf, [])
+        return own if vrf is None else own + by_vrf.get(None, [])
 
     def _stub_egress(self, node: str, owners: frozenset[str], vrf: str | None, ip: int | None) -> list[NextHop]:
         """A host sends to a directly linked owner, else to its first gateway (lowest cost, then name)."""
@@ -469,8 +477,8 @@ class RoutingState:
                 if parent is not None:
                     children.setdefault(parent, []).append(child)
             hosts = self._hosts_of[vrf] = {}
-            for stub, by_vrf in self.attach.items():
-                for router, _ in by_vrf.get(vrf, []) + self._backbone_attach(stub, vrf):
+            for stub in self.attach:
+                for router, _ in self.attachments(stub, vrf):
                     hosts.setdefault(router, []).append(stub)
         below, todo = {node}, [node]
         while todo:

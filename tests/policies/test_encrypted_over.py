@@ -79,3 +79,21 @@ def test_pcap_of_the_clear_hop_is_written(tmp_path):
     result = evaluate(net, "encrypted_over", {"domains": ["kind:extranet"]}, context=context)
     packets = rdpcap(result.evidence[0].data["pcap"])
     assert len(packets) == len(result.evidence[0].data["trace"]["hops"])
+
+
+def test_a_static_route_out_over_the_internet_leaks_what_it_covers(tmp_path):
+    """Planted: the head office's VPN gateway routes a second server's address out over the internet by a static
+    route of its own (not into the tunnel; no probe or demand goes there): the packets it sends there cross the
+    internet in clear. Without the route the same plan passes."""
+    text = (REMOTE % {"kind": "ipsec", "b": "hq-vpn"}).replace("  srv: {role: server}\n",
+                                                              "  srv: {role: server}\n  srv2: {role: server}\n")
+    text = text.replace("  - srv -- ecore\n", "  - srv -- ecore\n  - srv2 -- ecore\n")
+    assert evaluate(load(tmp_path, text), "encrypted_over", {"domains": ["kind:extranet"]}).status == "pass"
+    server = str(load(tmp_path, text).nodes["srv2"].addresses[0].ip)
+    leaky = text.replace("    interfaces: {wan: {address: 198.51.100.2/30}, lan: {}}",
+                         "    interfaces: {wan: {address: 198.51.100.2/30}, lan: {}}\n"
+                         f"    routes: [{{prefix: {server}/32, via: isp}}]")
+    result = evaluate(load(tmp_path, leaky), "encrypted_over", {"domains": ["kind:extranet"]})
+    assert result.status == "fail", result.message
+    hops = [e for e in result.evidence if e.kind == "clear_hop"]
+    assert hops and hops[0].data["packet"]["dst"] == server and hops[0].data["medium"] == "internet"
