@@ -69,12 +69,18 @@ def sweep_of(net: Network, context: Context, mode: str, pairs: tuple[str, ...] =
     """A failure sweep, shared by the rules of one run; ``context.scheduler`` picks a Dask cluster.
 
     ``links``, ``nodes``, ``groups``: fail every link, every node, every shared-risk group of the plan.
+    The N-1 sweep with ``groups`` is the one without them and then the groups (they come last,
+    :func:`simulator.failures.failure_cases`): it is run as that sweep, shared, and its group cases.
     """
     scheduler = context.scheduler
     key = ("sweep", mode, tuple(pairs), links, nodes, groups, limit)
+    prefix = None
+    if groups and (links or nodes) and mode == "n-1" and net.risk_groups and key not in context.cache:
+        prefix = sweep_of(net, context, mode, pairs, links, nodes, limit)
     return context.memo(key, lambda: run_sweep(net, mode, list(pairs) or None, scheduler=scheduler, limit=limit,
                                                analysis=None if scheduler else analysis_of(net), links=links,
-                                               nodes=nodes, groups=groups, progress=context.progress))
+                                               nodes=nodes, groups=groups, progress=context.progress,
+                                               prefix=prefix))
 
 
 def unsized_links(net: Network) -> list[str]:

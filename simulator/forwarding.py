@@ -177,6 +177,7 @@ class Forwarder:
         self._runs: dict[tuple[str, str | None, bool], DstRuns | None] = {}
         self._vrf_pieces: dict[str | None, VrfPieces] = {}
         self._resolving: set[tuple[str, str | None, int]] = set()
+        self._owned: dict[str, tuple[tuple[int, int], ...]] = {}
 
     def _node_state(self, node: Node) -> NodeState:
         net = self.net
@@ -289,8 +290,14 @@ class Forwarder:
         lan = self.net.nodes[node].lan
         return int(lan.network_address) + 1 if lan is not None and lan.num_addresses > 2 else None
 
-    def owned_intervals(self, node: str) -> list[tuple[int, int]]:
+    def owned_intervals(self, node: str) -> tuple[tuple[int, int], ...]:
         """Every address a node answers for: its addresses, its LAN, and for an internet cloud every address."""
+        out = self._owned.get(node)
+        if out is None:
+            out = self._owned[node] = tuple(self._owned_intervals(node))
+        return out
+
+    def _owned_intervals(self, node: str) -> list[tuple[int, int]]:
         n = self.net.nodes[node]
         domain = self.net.domains.get(n.domain)
         if n.role == "cloud" and domain is not None and not domain.trusted:  # it originates the default route
@@ -429,7 +436,7 @@ class Forwarder:
         default = routing.tables[vrf].get(0, {}).get(0)
         if not default or node in default:
             return None
-        spans = self.owned_intervals(node)  # its addresses and LAN
+        spans = list(self.owned_intervals(node))  # its addresses and LAN
         spans += [prefix_interval(prefix) for prefix, _ in routing.connected.get(node, ())]
         if routing.is_forwarding(node):
             below = routing.pendant_below(node, vrf)

@@ -52,7 +52,7 @@ extranet: only the IKE and ESP of the two VPN gateways::
 from __future__ import annotations
 
 import random
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -469,8 +469,49 @@ def _split(space: HeaderSpace, b, constants: tuple) -> list[HeaderSpace]:
     return [p for p in (inside, outside) if p]
 
 
-def destination_space(fw: Forwarder, destinations: list[str]) -> IntervalSet:
-    return IntervalSet.of(iv for d in destinations for iv in fw.owned_intervals(d))
+class DestinationSpace:
+    """The addresses a query's destinations answer for, and for each of them the addresses the others answer for.
+
+    ``full`` is the union of every destination's addresses (:meth:`Forwarder.owned_intervals`);
+    ``without(d)`` is the union over the destinations other than ``d``: ``full`` less the addresses only ``d``
+    answers for (those of ``d`` that no other destination shares). Built in one pass over the destinations,
+    so a query whose sources are destinations too costs no pass over the others per source.
+
+    >>> from simulator.forwarding import build_forwarding
+    >>> fw = build_forwarding(net)                                   # the Chuxiong plan
+    >>> space = DestinationSpace(fw, ["楚雄州行政审批服务器", "双柏县财政局"])
+    >>> space.without("双柏县财政局") == IntervalSet.of(fw.owned_intervals("楚雄州行政审批服务器"))
+    True
+    >>> space.without("某处") == space.full
+    True
+    """
+
+    def __init__(self, fw: Forwarder, destinations: Iterable[str]):
+        self._own = {d: IntervalSet.of(fw.owned_intervals(d)) for d in dict.fromkeys(destinations)}
+        self.full = IntervalSet.of(iv for own in self._own.values() for iv in own)
+        self._shared = _covered_twice(self._own.values())
+
+    def without(self, destination: str) -> IntervalSet:
+        own = self._own.get(destination)
+        return self.full if own is None else self.full - (own - self._shared)
+
+
+def _covered_twice(sets: Iterable[IntervalSet]) -> IntervalSet:
+    """The addresses inside two or more of ``sets`` (each already merged, so a count is a count of sets).
+
+    >>> _covered_twice([IntervalSet.of([(0, 9)]), IntervalSet.of([(5, 20)]), IntervalSet.of([(8, 30)])])
+    ((5, 20),)
+    """
+    events = sorted(e for s in sets for lo, hi in s for e in ((lo, 1), (hi + 1, -1)))
+    out: list[tuple[int, int]] = []
+    depth, start = 0, 0
+    for at, step in events:
+        before, depth = depth, depth + step
+        if before < 2 <= depth:
+            start = at
+        elif depth < 2 <= before and at > start:
+            out.append((start, at - 1))
+    return IntervalSet.of(out)
 
 
 def reach(net: Network, sources: list[str], destinations: list[str], *, check: int = 0,
@@ -593,9 +634,9 @@ def _reach(net: Network, sources: list[str], destinations: list[str], check: int
     order = {n: i for i, n in enumerate(net.nodes)}
     out: list[ReachClass] = []
     loops: list[LoopClass] = []
+    spaces = DestinationSpace(fw, destinations)
     for source in dict.fromkeys(sources):
-        targets = [d for d in destinations if d != source]
-        dst_space = destination_space(fw, targets)
+        dst_space = spaces.without(source)
         if not dst_space:
             continue
         src_ip = fw.primary_address(source)
@@ -664,5 +705,13 @@ def reach_text(classes: list[ReachClass], loops: Sequence[LoopClass] = ()) -> st
     return "\n".join(lines) + "\n"
 
 
-__all__ = ["LoopClass", "ReachAnswer", "ReachClass", "ReachTooLarge", "destination_space", "reach", "reach_answer",
-           "reach_text"]
+__all__ = [
+    "DestinationSpace",
+    "LoopClass",
+    "ReachAnswer",
+    "ReachClass",
+    "ReachTooLarge",
+    "reach",
+    "reach_answer",
+    "reach_text",
+]

@@ -193,51 +193,59 @@ def _dask_chunk(payload: bytes, token: str, indices: list[int], limit: float) ->
     return run_cases(analysis, failures, indices, limit)
 
 
-def _chunks(n: int, workers: int) -> list[list[int]]:
-    """Case indices dealt round-robin into chunks (heavy cases cluster in plan order)."""
-    count = max(1, min(n, max(workers * CHUNKS_PER_WORKER, -(-n // MAX_CHUNK))))
-    return [list(range(k, n, count)) for k in range(count)]
+def _chunks(n: int, workers: int, start: int = 0) -> list[list[int]]:
+    """Case indices ``start`` to ``n - 1`` dealt round-robin into chunks (heavy cases cluster in plan order)."""
+    count = max(1, min(n - start, max(workers * CHUNKS_PER_WORKER, -(-(n - start) // MAX_CHUNK))))
+    return [list(range(start + k, n, count)) for k in range(count)]
 
 
 def run_sweep(net: Network, mode: str = "n-1", pair_set: Sequence[str] | None = None, *,
               scheduler: str | None = None, jobs: int | None = None, limit: float = 1.0,
               analysis: FailureAnalysis | None = None, links: bool = True, nodes: bool = True,
-              progress: bool | None = None, groups: bool = False) -> SweepResult:
+              progress: bool | None = None, groups: bool = False, prefix: SweepResult | None = None) -> SweepResult:
     """Run every failure case of ``mode`` (see the module docstring) and merge the answers.
 
     ``links``, ``nodes`` and ``groups`` choose the single failures: every link, every node, every
-    shared-risk group of the plan (:func:`simulator.failures.failure_cases`).
+    shared-risk group of the plan (:func:`simulator.failures.failure_cases`). ``prefix``, the result of a
+    sweep of the same network whose cases are the first of these (the sweep without ``groups``: the groups
+    come last), gives its answers for them, and only the cases after them are run: each case is answered on
+    its own, so the merged result is the one of running them all.
     """
     with no_gc():  # every case builds a derived state of small objects and no cycles: collections would rescan them
-        return _run_sweep(net, mode, pair_set, scheduler, jobs, limit, analysis, links, nodes, progress, groups)
+        return _run_sweep(net, mode, pair_set, scheduler, jobs, limit, analysis, links, nodes, progress, groups,
+                          prefix)
 
 
 def _run_sweep(net: Network, mode: str, pair_set: Sequence[str] | None, scheduler: str | None, jobs: int | None,
                limit: float, analysis: FailureAnalysis | None, links: bool, nodes: bool, progress: bool | None,
-               groups: bool) -> SweepResult:
+               groups: bool, prefix: SweepResult | None) -> SweepResult:
     failures = failure_cases(net, mode, pair_set, links, nodes, groups)
     result = SweepResult(tuple(failures), limit)
-    if not failures:
-        return result
+    start = _answered(prefix, result)
+    if start and prefix is not None:
+        result.merge(prefix)
+    if start == len(failures):
+        return result.normalised()
     show = sys.stderr.isatty() if progress is None else progress
-    bar = _progress(len(failures), show, required=progress is True)
+    bar = _progress(len(failures) - start, show, required=progress is True)
     try:
         if scheduler:
             parts = _run_dask(net, (mode, tuple(pair_set or ()), links, nodes, groups), scheduler, limit,
-                              len(failures), bar)
+                              len(failures), bar, start)
         else:
             if analysis is None:
                 analysis = FailureAnalysis(net)
             workers = jobs if jobs is not None else (os.cpu_count() or 1) if forking_helps() else 1
             if analysis.keeps_cases:  # what a worker answers would be lost to a later version
                 workers = 1
-            if workers <= 1 or len(failures) < SERIAL_BELOW or "fork" not in multiprocessing.get_all_start_methods():
+            if (workers <= 1 or len(failures) - start < SERIAL_BELOW
+                    or "fork" not in multiprocessing.get_all_start_methods()):
                 parts = []
-                for chunk in _chunks(len(failures), 1):
+                for chunk in _chunks(len(failures), 1, start):
                     parts.append(run_cases(analysis, failures, chunk, limit))
                     bar(len(chunk))
             else:
-                parts = _run_local(analysis, failures, workers, limit, bar)
+                parts = _run_local(analysis, failures, workers, limit, bar, start)
     finally:
         bar(None)
     for part in parts:
@@ -245,12 +253,20 @@ def _run_sweep(net: Network, mode: str, pair_set: Sequence[str] | None, schedule
     return result.normalised()
 
 
+def _answered(prefix: SweepResult | None, result: SweepResult) -> int:
+    """How many of ``result``'s first cases ``prefix`` answered: all of its own when they begin ``result``'s
+    failures under the same limit, else none."""
+    if prefix is None or prefix.limit != result.limit or len(prefix.failures) > len(result.failures):
+        return 0
+    return len(prefix.failures) if result.failures[:len(prefix.failures)] == prefix.failures else 0
+
+
 def _run_local(analysis: FailureAnalysis, failures: list[Failure], workers: int, limit: float,
-               bar: Callable[[int | None], None]) -> list[SweepResult]:
+               bar: Callable[[int | None], None], start: int = 0) -> list[SweepResult]:
     token = f"local-{id(analysis)}-{len(failures)}"
     _ANALYSES[token] = (analysis, failures)
     try:
-        chunks = _chunks(len(failures), workers)
+        chunks = _chunks(len(failures), workers, start)
         parts: list[SweepResult] = []
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
@@ -264,7 +280,7 @@ def _run_local(analysis: FailureAnalysis, failures: list[Failure], workers: int,
 
 
 def _run_dask(net: Network, cases: tuple, scheduler: str, limit: float, n: int,
-              bar: Callable[[int | None], None]) -> list[SweepResult]:
+              bar: Callable[[int | None], None], start: int = 0) -> list[SweepResult]:
     """``cases``: (mode, pair set, links, nodes, groups), the arguments of ``failure_cases`` after the network."""
     try:
         from distributed import Client
@@ -280,7 +296,7 @@ def _run_dask(net: Network, cases: tuple, scheduler: str, limit: float, n: int,
     try:
         workers = max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info().get("workers", {}).values()))
         data = client.scatter(payload, broadcast=True)
-        chunks = _chunks(n, workers)
+        chunks = _chunks(n, workers, start)
         futures = [client.submit(_dask_chunk, data, token, chunk, limit, pure=False) for chunk in chunks]
         sizes = {f.key: len(c) for f, c in zip(futures, chunks)}
         parts = []

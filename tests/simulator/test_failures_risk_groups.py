@@ -128,6 +128,24 @@ def test_a_risk_group_fails_all_its_members_at_once(text):
     assert_worst_is_brute_force(net, fa, sweep)
 
 
+@settings(max_examples=30)
+@given(small_plans(groups=True), st.floats(0.2, 1.0))
+def test_a_sweep_given_the_answers_of_its_first_cases_runs_the_rest_to_the_same_result(text, limit):
+    """The sweep with groups, given a sweep whose cases are its first ones (links only; links and nodes), is the
+    sweep run whole; a sweep that is not its beginning (nodes only, another limit) is not taken."""
+    net = load_text(text)
+    fa = FailureAnalysis(net)
+
+    def sweep(**kw):
+        return run_sweep(net, "n-1", analysis=fa, jobs=1, progress=False, limit=kw.pop("limit", limit), **kw)
+
+    whole = sweep(links=True, nodes=True, groups=True)
+    for prefix in (sweep(links=True, nodes=False), sweep(links=True, nodes=True),
+                   sweep(links=False, nodes=True), sweep(links=True, nodes=True, limit=limit / 2)):
+        assert sweep(links=True, nodes=True, groups=True, prefix=prefix) == whole
+    assert sweep(links=True, nodes=True, groups=True, prefix=whole) == whole
+
+
 @settings(max_examples=20)
 @given(small_plans(groups=True), st.data())
 def test_the_replayed_failure_is_the_network_recomputed_without_it(text, data):
