@@ -60,6 +60,7 @@ from topology.vocabulary import CONTROLLED_ROLES
 
 from .forwarding import Forwarder, build_forwarding
 from .load import Assignment, Direction, assign, base_assignment, demand_path
+from .patched import Patched
 from .routing import RoutingState
 from .tunnels import behind, tunnel_ends
 
@@ -143,21 +144,21 @@ def without(net: Network, links: Iterable[str] = (), nodes: Iterable[str] = ()) 
         failed_links |= {l.name for l in net.links_of(name)}
     index = net.cached(links_index)
     touched = {end for name in failed_links for end in net.links[name].ends} - failed_nodes
-    keep_links = {k: l for k, l in net.links.items() if k not in failed_links}
-    nodes_out = {}
-    for name, node in net.nodes.items():
-        if name in failed_nodes:
-            continue
-        if name in touched:
-            kept = {k: i for k, i in node.interfaces.items() if i.link is None or i.link not in failed_links}
-            node = replace(node, interfaces=freeze(kept))
-        nodes_out[name] = node
-    derived = net.derive(
-        nodes=freeze(nodes_out),
-        links=freeze(keep_links),
-        tunnels=freeze({k: t for k, t in net.tunnels.items() if t.a not in failed_nodes and t.b not in failed_nodes}),
-        flows=tuple(f for f in net.flows if f.src not in failed_nodes and f.dst not in failed_nodes),
-    )
+    keep_links = Patched(net.links)  # read through the failure's few changes, not copied
+    for name in failed_links:
+        del keep_links[name]
+    nodes_out = Patched(net.nodes)
+    for name in failed_nodes:
+        del nodes_out[name]
+    for name in touched:
+        node = nodes_out[name]
+        kept = {k: i for k, i in node.interfaces.items() if i.link is None or i.link not in failed_links}
+        nodes_out[name] = replace(node, interfaces=freeze(kept))
+    flows = net.flows if failed_nodes.isdisjoint(net.cached(flow_ends)) else \
+        tuple(f for f in net.flows if f.src not in failed_nodes and f.dst not in failed_nodes)
+    tunnels = net.tunnels if not failed_nodes else \
+        freeze({k: t for k, t in net.tunnels.items() if t.a not in failed_nodes and t.b not in failed_nodes})
+    derived = net.derive(nodes=freeze(nodes_out), links=freeze(keep_links), tunnels=tunnels, flows=flows)
     new_index = dict(index)
     for name in failed_nodes:
         new_index.pop(name, None)
@@ -165,6 +166,11 @@ def without(net: Network, links: Iterable[str] = (), nodes: Iterable[str] = ()) 
         new_index[name] = tuple(l for l in index.get(name, ()) if l.name not in failed_links)
     derived.remember(links_index, new_index)
     return derived
+
+
+def flow_ends(net: Network) -> frozenset[str]:
+    """The nodes some flow of ``net`` starts or ends at (a failure of any other node keeps every flow)."""
+    return frozenset(n for f in net.flows for n in (f.src, f.dst))
 
 
 # -- physical cuts ----------------------------------------------------------------------------
@@ -537,7 +543,7 @@ class FailureAnalysis:
                         and self._tunnel_sides[t.name] & (failed_nodes | touched):
                     found = tuple(tunnel_ends(derived, t))  # exact selectors for the rerouted demands
                 ends[t.name] = found or base.tunnels[t.name]
-        return base.derive(derived, state, touched - failed_nodes, ends)
+        return base.derive(derived, state, touched - failed_nodes, ends, failed_nodes)
 
     def contributions(self, index: int) -> tuple[tuple[Direction, float], ...]:
         """(link direction, load) of one demand in the intact network (cached)."""

@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, replace
 from typing import NamedTuple
 
@@ -69,6 +69,7 @@ from .gateways import gateway_allows
 from .headerspace import IntervalSet, ip_text, prefix_interval
 from .nat import Sessions, masquerade, translated
 from .packets import DEFAULT_TTL, Header
+from .patched import Patched
 from .routing import NextHop, RoutingState, build_routing
 from .tunnels import TunnelEnd, tunnel_ends
 
@@ -159,7 +160,7 @@ class Forwarder:
         self.routing = routing if routing is not None else build_routing(net)
         self._acls: dict[tuple[str, bool], CompiledAcl] = {}
         self._reset_caches()
-        self.nodes: dict[str, NodeState] = {name: self._node_state(node) for name, node in net.nodes.items()}
+        self.nodes: MutableMapping[str, NodeState] = {name: self._node_state(node) for name, node in net.nodes.items()}
         self._set_tunnels(ends)
 
     def _reset_caches(self) -> None:
@@ -201,7 +202,10 @@ class Forwarder:
             frozenset(int(a.ip) for a in node.addresses), interfaces, node.gateway,
         )
 
-    def _set_tunnels(self, ends: Mapping[str, tuple[TunnelEnd, ...]] | None) -> None:
+    def _set_tunnels(self, ends: Mapping[str, tuple[TunnelEnd, ...]] | None,
+                     before: frozenset[str] | None = None) -> None:
+        """The tunnel ends (``ends``, or computed) on the node states; ``before``: the nodes that held an end in
+        the states these were copied from (only they and the new ends' nodes are looked at), None for all."""
         net = self.net
         self.tunnels: dict[str, tuple[TunnelEnd, ...]] = {}
         ends_at: dict[str, list[TunnelEnd]] = {}
@@ -211,7 +215,10 @@ class Forwarder:
             self.tunnels[tunnel.name] = pair
             for end in pair:
                 ends_at.setdefault(end.node, []).append(end)
-        for name, state in self.nodes.items():
+        self._ends_at = frozenset(ends_at)
+        names = self.nodes if before is None else sorted((before | self._ends_at) & self.nodes.keys())
+        for name in names:
+            state = self.nodes[name]
             mine = tuple(ends_at.get(name, ()))
             if state.tunnel_ends != mine:
                 self.nodes[name] = replace(state, tunnel_ends=mine)
@@ -233,25 +240,31 @@ class Forwarder:
             self._injected[vrf] = dict(sorted(table.items(), reverse=True))
 
     def derive(self, net: Network, routing: RoutingState, touched: Iterable[str] = (),
-               ends: Mapping[str, tuple[TunnelEnd, ...]] | None = None) -> Forwarder:
+               ends: Mapping[str, tuple[TunnelEnd, ...]] | None = None, gone: Iterable[str] = ()) -> Forwarder:
         """The forwarding of ``net`` (this network with some links or nodes gone) on ``routing``.
 
         Only the nodes in ``touched`` (those that lost an interface or a
         neighbour) get a new state; the others' states and compiled ACLs are
         shared with this forwarder. ``ends`` overrides the tunnel ends, as in
-        the constructor.
+        the constructor; ``gone`` names the nodes that failed (found by a scan
+        when not given).
         """
         out = object.__new__(Forwarder)
         out.net = net
         out.routing = routing
         out._acls = self._acls
         out._reset_caches()
-        nodes = {name: state for name, state in self.nodes.items() if name in net.nodes}
+        nodes = Patched(self.nodes)  # read through the few changes, not copied
+        for name in gone:
+            del nodes[name]
+        if len(nodes) != len(net.nodes):  # nodes gone that ``gone`` did not name
+            for name in [n for n in nodes if n not in net.nodes]:
+                del nodes[name]
         for name in touched:
             if name in net.nodes:
                 nodes[name] = out._node_state(net.nodes[name])
         out.nodes = nodes
-        out._set_tunnels(ends)
+        out._set_tunnels(ends, self._ends_at)
         return out
 
     def carried(self, net: Network, changed: frozenset[str]) -> Forwarder:
@@ -270,7 +283,7 @@ class Forwarder:
             setattr(out, name, getattr(self, name))
         out.nodes = {name: out._node_state(node) if name in changed else self.nodes[name]
                      for name, node in net.nodes.items()}
-        out._set_tunnels(self.tunnels)
+        out._set_tunnels(self.tunnels, self._ends_at)
         return out
 
     def _acl(self, name: str | None, default_permit: bool) -> CompiledAcl | None:

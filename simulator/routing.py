@@ -61,7 +61,7 @@ and on a square of routers, two equal-cost next hops::
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -70,6 +70,8 @@ from scipy.sparse.csgraph import connected_components, dijkstra
 
 from topology.model import Link, Network
 from topology.vocabulary import FORWARDING_ROLES
+
+from .patched import Patched
 
 BOUNDARY_PENALTY = 1_000_000
 DISTANCE_CONNECTED, DISTANCE_STATIC, DISTANCE_IGP = 0, 1, 110
@@ -113,8 +115,29 @@ class _VrfGraph:
     core_index: dict[str, int] = field(default_factory=dict)
     core_matrix: csr_matrix | None = None
     vectors: dict = field(default_factory=dict)
+    derived_from: tuple[_VrfGraph, frozenset[str], tuple[str, ...]] | None = None  # see :meth:`labels`
     _matrix: csr_matrix | None = None
     _labels: np.ndarray | None = None
+    _tops: np.ndarray | None = None
+    _symmetric: bool | None = None
+
+    @property
+    def symmetric(self) -> bool:
+        """Whether every neighbour of a node has the node as its neighbour (what pruning by degree assumes)."""
+        if self._symmetric is None:
+            adj = self.adjacency
+            self._symmetric = all(u in adj.get(v, {}) for u, nbrs in adj.items() for v in nbrs)
+        return self._symmetric
+
+    @property
+    def tops(self) -> np.ndarray:
+        """The index (in :attr:`names`) of the core node each node is or hangs off (a coreless tree: its root)."""
+        if self._tops is None:
+            tops = np.arange(len(self.names), dtype=np.int64)
+            for node, top in self.top.items():
+                tops[self.index[node]] = self.index[top]
+            self._tops = tops
+        return self._tops
 
     @property
     def matrix(self) -> csr_matrix:
@@ -127,9 +150,39 @@ class _VrfGraph:
     def labels(self) -> np.ndarray:
         """The connected component of each node of :attr:`names` (equal labels: some path joins them)."""
         if self._labels is None:
-            _, labels = connected_components(self.matrix, directed=True, connection="weak")
-            self._labels = labels
+            if self.derived_from is not None:
+                self._labels = self._labels_after(*self.derived_from)
+            else:
+                _, self._labels = connected_components(self.matrix, directed=True, connection="weak")
         return self._labels
+
+    def _labels_after(self, base: _VrfGraph, ends: frozenset[str], retopped: tuple[str, ...]) -> np.ndarray:
+        """The components of this graph, ``base`` less edges and nodes at ``ends`` whose split into core and
+        trees was derived from ``base``'s (``retopped``: the nodes whose top changed): the components ``base``
+        had away from ``ends`` stay; in those it had at ``ends``, two nodes are joined exactly when their tops
+        are (a tree leads only to its top), which the core alone tells. Nodes with no core top (failed ones)
+        are each a component of their own.
+        """
+        labels = base.labels.copy()
+        if not ends:
+            return labels
+        tops = base.tops.copy()
+        for node in retopped:
+            tops[self.index[node]] = self.index[self.top[node]]
+        touched = np.isin(labels, [labels[self.index[x]] for x in ends])
+        _, comp = connected_components(self.core_matrix, directed=True, connection="weak")
+        core_label = np.full(len(self.names), -1, dtype=np.int64)
+        for name, i in self.core_index.items():
+            core_label[self.index[name]] = comp[i]
+        offset = int(labels.max()) + 1
+        where = np.flatnonzero(touched)
+        values = core_label[tops[where]]
+        alone = values < 0
+        values[~alone] += offset
+        values[alone] = offset + len(self.core_index) + np.arange(int(alone.sum()))
+        labels[where] = values
+        self._tops = tops
+        return labels
 
     def connected(self, a: str, b: str) -> bool:
         """Whether some path of the VRF graph joins ``a`` and ``b``."""
@@ -143,13 +196,13 @@ class RoutingState:
     def __init__(self, net: Network):
         self.net = net
         self.vrfs: list[str | None] = [None] + sorted(net.vrfs)
-        self.attach: dict[str, dict[str | None, list[tuple[str, Link]]]] = {}
+        self.attach: MutableMapping[str, dict[str | None, list[tuple[str, Link]]]] = {}
         self.graphs: dict[str | None, _VrfGraph] = {}
         self.tables: dict[str | None, Table] = {}  # internal: what nodes originate
         self.external: dict[str | None, Table] = {}  # redistributed static routes
-        self.statics: dict[str, list[tuple[ipaddress.IPv4Network, str, str | None]]] = {}
-        self.connected: dict[str, list[tuple[ipaddress.IPv4Network, str]]] = {}
-        self.address_owner: dict[int, tuple[str, str | None]] = {}
+        self.statics: MutableMapping[str, list[tuple[ipaddress.IPv4Network, str, str | None]]] = {}
+        self.connected: MutableMapping[str, list[tuple[ipaddress.IPv4Network, str]]] = {}
+        self.address_owner: MutableMapping[int, tuple[str, str | None]] = {}
         self._build()
 
     # -- building --------------------------------------------------------------
@@ -177,13 +230,13 @@ class RoutingState:
         self._reach: dict[tuple, bool] = {}
         self._candidates: dict[tuple[int, str | None], tuple] = {}
         self._neighbours: dict[str, frozenset[str]] = {}
-        self._conn_index: dict[str, tuple[tuple[int, int, dict[int, tuple[ipaddress.IPv4Network, str]]], ...]] = {}
+        self._conn_index: MutableMapping[str, tuple[tuple[int, int, dict[int, tuple[ipaddress.IPv4Network, str]]], ...]] = {}
         for node, entries in self.connected.items():
             by_len: dict[int, dict[int, tuple[ipaddress.IPv4Network, str]]] = {}
             for prefix, ifname in entries:  # the first of equal prefixes wins, as in a scan
                 by_len.setdefault(prefix.prefixlen, {}).setdefault(int(prefix.network_address), (prefix, ifname))
             self._conn_index[node] = tuple((length, _mask(length), nets) for length, nets in sorted(by_len.items(), reverse=True))
-        self._static_index: dict[str, tuple[tuple, ...]] = {
+        self._static_index: MutableMapping[str, tuple[tuple, ...]] = {
             node: tuple((prefix, via, rvrf, int(prefix.network_address), int(prefix.netmask)) for prefix, via, rvrf in entries)
             for node, entries in self.statics.items()
         }
@@ -657,6 +710,12 @@ class _Degrader:
             for vrf, g in base.graphs.items()
         }
         self.forwarding = {n for n in base.net.nodes if base.is_forwarding(n)}
+        self.hangers: dict[str | None, dict[str, list[str]]] = {}  # vrf -> core node -> the tree nodes below it
+        for vrf, g in base.graphs.items():
+            below: dict[str, list[str]] = {}
+            for node, top in g.top.items():
+                below.setdefault(top, []).append(node)
+            self.hangers[vrf] = below
 
     def derive(self, derived_net: Network, links: Iterable[str], nodes: Iterable[str]) -> RoutingState:
         base = self.base
@@ -674,15 +733,17 @@ class _Degrader:
             for end, ifname in ((link.a, link.a_if), (link.b, link.b_if)):
                 if end not in failed_nodes:
                     gone.append((end, ifname))
-        state.statics = base.statics if not failed_nodes & base.statics.keys() else {
-            k: v for k, v in base.statics.items() if k not in failed_nodes}
-        connected = dict(base.connected)
+        statics = Patched(base.statics)  # the base's mappings read through the few entries the failure changes
+        for node in failed_nodes & base.statics.keys():
+            del statics[node]
+        state.statics = statics
+        connected = Patched(base.connected)
         for node in failed_nodes:
             connected.pop(node, None)
         for node, ifname in gone:
             connected[node] = [(p, i) for p, i in connected.get(node, ()) if i != ifname]
         state.connected = connected
-        address_owner = dict(base.address_owner)
+        address_owner = Patched(base.address_owner)
         removed: list[tuple[str, str, str | None, int, int]] = []
         for node in failed_nodes:
             for address in net.nodes[node].addresses:
@@ -698,7 +759,7 @@ class _Degrader:
         state.address_owner = address_owner
         state.tables = _remove_owners(base.tables, [(o, v, l, k) for o, t, v, l, k in removed if t == "tables"])
         state.external = _remove_owners(base.external, [(o, v, l, k) for o, t, v, l, k in removed if t == "external"])
-        attach = dict(base.attach)
+        attach = Patched(base.attach)
         stubs = {end for name in failed_links for end in net.links[name].ends if end not in self.forwarding}
         for stub in stubs:
             if stub in failed_nodes:
@@ -719,8 +780,11 @@ class _Degrader:
         probe.connected = {n: state.connected[n] for n in touched if n in state.connected}
         probe.statics = {n: state.statics[n] for n in touched if n in state.statics}
         probe._index_for_lookup()
-        conn = {k: v for k, v in base._conn_index.items() if k not in touched}
-        statics = {k: v for k, v in base._static_index.items() if k not in touched}
+        conn = Patched(base._conn_index)
+        statics = Patched(base._static_index)
+        for k in touched:
+            conn.pop(k, None)
+            statics.pop(k, None)
         conn.update(probe._conn_index)
         statics.update(probe._static_index)
         state._conn_index = conn
@@ -784,21 +848,78 @@ class _Degrader:
                     changed.append((u, v))
                 weights[(u, v)] = best
         graph = _VrfGraph(vrf, g.index, g.names, adjacency, weights)
-        core_only = all(u in g.core and v in g.core for u, v in removed + changed) and not (failed_nodes & g.core)
-        if core_only:
-            ends = {u for u, _ in removed}
-            core_only = all(sum(1 for w in adjacency.get(u, {}) if w in g.core) >= 2 for u in ends)
-        if core_only:
-            graph.parent, graph.top, graph.core, graph.core_index = g.parent, g.top, g.core, g.core_index
-            cw = dict(self.core_weights[vrf])
-            for key in removed:
-                cw.pop(key, None)
-            for key in changed:
-                cw[key] = weights[key]
-            graph.core_matrix = _csr(cw, g.core_index, len(g.core_index))
-        else:
+        if not self._prune_further(graph, g, removed, changed, failed_nodes & self.forwarding):
             _split_core(graph)
         return graph
+
+    def _prune_further(self, graph: _VrfGraph, g: _VrfGraph, removed: list[tuple[str, str]],
+                       changed: list[tuple[str, str]], failed: set[str]) -> bool:
+        """Split ``graph`` (``g`` less the ``removed`` edges and the ``failed`` nodes, ``changed`` edges
+        re-weighted) into core and pendant trees from ``g``'s split, as :func:`_split_core` would; False (and
+        nothing set) when that needs the whole graph.
+
+        The core is what repeated pruning of degree-≤1 nodes leaves (the 2-core). Removing core edges and core
+        nodes only lowers the degrees of their ends, so the new core is the old one pruned again from those
+        ends, and each node pruned now hangs off its one neighbour left towards the core; the pendant trees
+        of ``g`` keep their parents, and those whose top was pruned now hang off its top. That holds when every
+        removed or re-weighted edge joins two core nodes, no failed node has a pendant tree (its trees would
+        be cut loose, their roots :func:`_split_core`'s choice) and no part of the core is pruned away whole.
+        """
+        core = g.core
+        if not g.symmetric or any(u not in core or v not in core for u, v in removed + changed):
+            return False
+        if any(w not in core for x in failed for w in g.adjacency.get(x, {})) or not failed <= core:
+            return False
+        left = set(core) - failed
+        adjacency = graph.adjacency
+
+        def degree(u: str) -> list[str]:
+            return [w for w in adjacency.get(u, {}) if w in left]
+
+        queue = sorted({u for pair in removed for u in pair if u in left})
+        parent = dict(g.parent)
+        order: list[str] = []
+        while queue:
+            node = queue.pop()
+            if node not in left:
+                continue
+            rest = degree(node)
+            if len(rest) > 1:
+                continue
+            if not rest:
+                return False  # a part of the core pruned away whole: a tree whose root the full split chooses
+            left.discard(node)
+            order.append(node)
+            parent[node] = rest[0]
+            if len(degree(rest[0])) <= 1:
+                queue.append(rest[0])
+        top = dict(g.top)
+        for node in reversed(order):  # nearest the core first
+            up = parent[node]
+            top[node] = up if up in left else top[up]  # type: ignore[index]
+        hangers = self.hangers[g.vrf]
+        retopped = list(order)
+        for node in order:
+            for below in hangers.get(node, ()):
+                top[below] = top[node]
+                retopped.append(below)
+        for node in failed:  # as the full split leaves a node with no neighbour: a tree of its own
+            parent[node], top[node] = None, node
+        graph.parent, graph.top, graph.core = parent, top, left
+        if order or failed:
+            graph.core_index = {n: i for i, n in enumerate(sorted(left))}
+        else:
+            graph.core_index = g.core_index
+        weights = self.core_weights[g.vrf]
+        cw = {k: w for k, w in weights.items() if k[0] in left and k[1] in left} if order or failed else dict(weights)
+        for key in removed:
+            cw.pop(key, None)
+        for key in changed:
+            if key[0] in left and key[1] in left:
+                cw[key] = graph.weights[key]
+        graph.core_matrix = _csr(cw, graph.core_index, len(graph.core_index))
+        graph.derived_from = (g, frozenset(u for pair in removed + changed for u in pair) | failed, tuple(retopped))
+        return True
 
 
 def _remove_owners(tables: dict, entries: list[tuple[str, str | None, int, int]]) -> dict:
@@ -814,7 +935,7 @@ def _remove_owners(tables: dict, entries: list[tuple[str, str | None, int, int]]
             out[vrf] = dict(out[vrf])
             copied.add(("vrf", vrf))
         if (vrf, length) not in copied:
-            out[vrf][length] = dict(out[vrf][length])
+            out[vrf][length] = Patched(out[vrf][length])
             copied.add((vrf, length))
         owners = out[vrf][length].get(key)
         if owners is None or owner not in owners:

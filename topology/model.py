@@ -527,6 +527,6 @@ def _drop_dangling_links(node: Node, links: Mapping[str, Link]) -> Node:
     return replace(node, interfaces=freeze(kept))
 
 
-def freeze(mapping: dict) -> Mapping:
+def freeze(mapping: Mapping) -> Mapping:
     """A read-only view of ``mapping`` (the model's mappings are never mutated)."""
     return MappingProxyType(mapping)
