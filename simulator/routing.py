@@ -294,26 +294,26 @@ class RoutingState:
         table: dict[int, dict[int, set[str]]] = {}
         external: dict[int, dict[int, set[str]]] = {}
 
-        def add(into: dict, prefix: ipaddress.IPv4Network, owner: str) -> None:
-            into.setdefault(prefix.prefixlen, {}).setdefault(int(prefix.network_address), set()).add(owner)
+        def add(into: dict, length: int, key: int, owner: str) -> None:  # a prefix as (length, network as int)
+            into.setdefault(length, {}).setdefault(key, set()).add(owner)
 
         for node in self.net.nodes.values():
             home = node.vrf
             for iface in node.interfaces.values():
                 if iface.address is not None and (iface.vrf or home) == vrf:
-                    add(table, ipaddress.IPv4Network(f"{iface.address.ip}/32"), node.name)
+                    add(table, 32, int(iface.address), node.name)
             if home != vrf:
                 continue
             if node.loopback is not None:
-                add(table, ipaddress.IPv4Network(f"{node.loopback.ip}/32"), node.name)
+                add(table, 32, int(node.loopback), node.name)
             if node.lan is not None:
-                add(table, node.lan, node.name)
+                add(table, node.lan.prefixlen, int(node.lan.network_address), node.name)
             if node.role == "cloud" and node.domain in self.net.domains and not self.net.domains[node.domain].trusted:
-                add(table, ipaddress.IPv4Network("0.0.0.0/0"), node.name)
+                add(table, 0, 0, node.name)
         for node in self.net.nodes.values():
             for route in node.routes:
                 if (route.vrf or node.vrf) == vrf:
-                    add(external, route.prefix, node.name)
+                    add(external, route.prefix.prefixlen, int(route.prefix.network_address), node.name)
                     self.statics.setdefault(node.name, []).append((route.prefix, route.via, route.vrf))
         return _frozen(table), _frozen(external)
 
