@@ -11,6 +11,12 @@ tries again. The files watched are those the last good load read (the plan,
 its includes, the policy files), the plan itself, and the files a plan error
 names.
 
+A round runs with the cyclic collector paused; the collection runs after the
+report, while the planner edits (:func:`topology.collector.settle`). For as
+long as it watches, one version's addresses are the objects of the last
+(:func:`topology.addressing.shared_addresses`), so telling what changed
+compares them by identity.
+
 Files are polled (their modification time and size, every ``interval``
 seconds) rather than watched through the operating system's notifications:
 a plan is a few files, polling them costs nothing, and it works the same on
@@ -30,7 +36,8 @@ import click
 from policies.engine import CheckRun
 from policies.recheck import Rechecker, RecheckStats
 from topology import Network
-from topology.collector import settle
+from topology.addressing import shared_addresses
+from topology.collector import no_gc, settle
 from topology.errors import GovnetError, PlanError
 
 from .output import error_text, printable
@@ -55,6 +62,12 @@ def watch(plan: Path, load: Callable[[], Network], inputs: Callable[[Network], t
           rounds: int | None = None) -> bool:
     """Check, then re-check after every change, until interrupted (or after ``rounds`` checks): whether the last
     check that ran was blocking (``show`` says, after printing the report)."""
+    with shared_addresses():  # each version's addresses are the last one's objects: compared by identity
+        return _watch(plan, load, inputs, checker, show, interval, rounds)
+
+
+def _watch(plan: Path, load: Callable[[], Network], inputs: Callable[[Network], tuple[str, ...]], checker: Rechecker,
+           show: Callable[[list[CheckRun], RecheckStats], bool], interval: float, rounds: int | None) -> bool:
     files: tuple[str, ...] = (str(plan),)
     blocked = False
     done = 0
@@ -62,14 +75,15 @@ def watch(plan: Path, load: Callable[[], Network], inputs: Callable[[Network], t
         while True:
             seen = stamp(files)
             try:
-                began = time.perf_counter()
-                net = load()
-                loaded = time.perf_counter() - began
-                files = tuple(dict.fromkeys((str(plan), *inputs(net))))
-                seen = stamp(files)
-                runs, stats = checker.check(net)
-                blocked = show(runs, stats)
-                click.echo(f"{time.strftime('%H:%M:%S')} loaded in {loaded:.2f} s, {stats.text()}", err=True)
+                with no_gc():  # the round's garbage is collected by settle() below, while the planner edits
+                    began = time.perf_counter()
+                    net = load()
+                    loaded = time.perf_counter() - began
+                    files = tuple(dict.fromkeys((str(plan), *inputs(net))))
+                    seen = stamp(files)
+                    runs, stats = checker.check(net)
+                    blocked = show(runs, stats)
+                    click.echo(f"{time.strftime('%H:%M:%S')} loaded in {loaded:.2f} s, {stats.text()}", err=True)
             except GovnetError as exc:
                 if isinstance(exc, PlanError):  # a file the last good load did not read (a new include) too
                     files = tuple(dict.fromkeys((*files, *(i.mark.file for i in exc.issues if i.mark.file))))

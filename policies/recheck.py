@@ -44,7 +44,7 @@ from dataclasses import dataclass
 
 from simulator.carry import Carried, carry_over, keep_for_later
 from topology.collector import no_gc
-from topology.diff import PARTS, changed_parts
+from topology.diff import PARTS, changed_parts, differing_nodes
 from topology.model import Network
 
 from .engine import CheckRun, check_views, judge_rules
@@ -114,8 +114,9 @@ class Rechecker:
             old = self._last.get(phase)
             parts = frozenset(PARTS)
             if old is not None:
-                parts = changed_parts(old.view, view)
-                carried.append(carry_over(old.view, view))
+                differing = differing_nodes(old.view, view)
+                parts = changed_parts(old.view, view, differing)
+                carried.append(carry_over(old.view, view, differing))
             checked = done[phase] = _Checked(view, {})
             kept: dict[int, RuleResult] = {}
             for i, rule in enumerate(setup.rules):

@@ -7,7 +7,10 @@ NAT, default action, one-way gateway, title, services, classification, tags
 and MCU parent, a link's bandwidth, latency and sizing. The routing state
 (:class:`simulator.routing.RoutingState`), the tunnel ends and every
 destination decision of :class:`~simulator.forwarding.Forwarder` read
-nothing else, so NEW can take them over.
+nothing else, so NEW can take them over. A link's cost may differ too where
+it decides nothing, given OLD's routing: the link is a bridge whose cost
+moves no route (:meth:`~simulator.routing.RoutingState.cost_moot`), and each
+end that forwards nothing orders its links by cost and name as before.
 
 A node is *changed* when it is in one version only, or its record differs
 (plan lines aside), or an ACL it applies differs. Every hop of a trace, a
@@ -41,9 +44,9 @@ govnet's own derived state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from topology.diff import same_record, unmarked
+from topology.diff import differing_nodes, same_record, unmarked
 from topology.model import Network, Node
 
 from .failures import CaseMemo
@@ -72,14 +75,11 @@ class Carried:
     reason: str = ""
 
 
-def differing_nodes(old: Network, new: Network) -> list[str]:
-    """The nodes of ``new`` whose record is not equal to ``old``'s (plan lines included), or that are new."""
-    return [name for name, node in new.nodes.items() if old.nodes.get(name) != node]
-
-
-def same_routing(old: Network, new: Network, differing: list[str] | None = None) -> bool:
+def same_routing(old: Network, new: Network, differing: list[str] | None = None,
+                 routing: RoutingState | None = None) -> bool:
     """Whether ``old`` and ``new`` have the same routing inputs (see the module docstring); ``differing``:
-    :func:`differing_nodes`, when already known."""
+    :func:`~topology.diff.differing_nodes`, when already known; ``routing``: ``old``'s, which lets a link's cost
+    differ where it decides nothing (without it, no cost may differ)."""
     if list(old.nodes) != list(new.nodes) or list(old.links) != list(new.links):
         return False
     pairs = [(old.domains, new.domains), (old.vrfs, new.vrfs), (old.tunnels, new.tunnels)]
@@ -91,11 +91,21 @@ def same_routing(old: Network, new: Network, differing: list[str] | None = None)
     for name in differing if differing is not None else differing_nodes(old, new):
         if unmarked(old.nodes[name], FILTER_FIELDS) != unmarked(new.nodes[name], FILTER_FIELDS):
             return False
+    stubs: set[str] = set()
     for name, link in new.links.items():
         before = old.links[name]
-        if before != link and unmarked(before, FILTER_FIELDS) != unmarked(link, FILTER_FIELDS):
+        if before == link or unmarked(before, FILTER_FIELDS) == unmarked(link, FILTER_FIELDS):
+            continue
+        if routing is None or unmarked(replace(before, cost=link.cost), FILTER_FIELDS) != \
+                unmarked(link, FILTER_FIELDS) or not routing.cost_moot(before):
             return False
-    return True
+        stubs.update(end for end in (link.a, link.b) if not routing.is_forwarding(end))
+    return all(_by_cost(old, stub) == _by_cost(new, stub) for stub in sorted(stubs))
+
+
+def _by_cost(net: Network, node: str) -> list[str]:
+    """The links of ``node`` in the order a node that forwards nothing chooses among them."""
+    return [l.name for l in sorted(net.links_of(node), key=lambda l: (l.cost, l.name))]
 
 
 def changed_nodes(old: Network, new: Network, differing: list[str] | None = None) -> frozenset[str]:
@@ -121,13 +131,15 @@ def keep_for_later(net: Network) -> None:
     net.cached(CaseMemo).keep = True
 
 
-def carry_over(old: Network, new: Network) -> Carried:
-    """Put on ``new`` what was derived from ``old`` and still holds (see the module docstring)."""
+def carry_over(old: Network, new: Network, differing: list[str] | None = None) -> Carried:
+    """Put on ``new`` what was derived from ``old`` and still holds (see the module docstring); ``differing``:
+    :func:`~topology.diff.differing_nodes`, when already known."""
     fw = old.known(Forwarder)
     if fw is None:
         return Carried(False, reason="nothing was derived from the old version")
-    differing = differing_nodes(old, new)
-    if not same_routing(old, new, differing):
+    if differing is None:
+        differing = differing_nodes(old, new)
+    if not same_routing(old, new, differing, fw.routing):
         return Carried(False, reason="the routing inputs changed")
     changed = changed_nodes(old, new, differing)
     carried = fw.carried(new, changed)

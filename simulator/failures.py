@@ -107,6 +107,7 @@ class CaseResult:
     orphaned: tuple[int, ...] = ()                # demands with an endpoint on a failed node
     cut: tuple[int, ...] = ()                     # lost demands whose endpoints no physical path joins any more
     nodes: frozenset[str] = frozenset()           # the nodes the rerouted demands' packets met after the failure
+    touched: frozenset[Direction] = field(default=frozenset(), compare=False)  # every direction it summed (kept only)
 
     def loads(self, base: dict[Direction, float]) -> dict[Direction, float]:
         """The full load map after the failure (links that failed carry nothing)."""
@@ -322,9 +323,15 @@ class CaseMemo:
     A case's answer reads the intact assignment (every demand's path and the loads they sum to), the topology
     and, for the demands it reroutes, the states of the nodes their packets meet after the failure
     (:attr:`CaseResult.nodes`). In a later version with the same routing inputs
-    (:func:`simulator.carry.carry_over`), a case holds when the intact assignment is the same (the same
-    demands on the same paths) and no node of it changed: :meth:`carried` keeps those, and the first
-    analysis of the later version (:meth:`valid_for`) keeps them only if its assignment is the same.
+    (:func:`simulator.carry.carry_over`), :meth:`carried` keeps the cases none of whose rerouted demands met a
+    changed node. The first analysis of the later version (:meth:`valid_for`) then compares the two
+    assignments. The demands must be the same, and so must the controlled devices a way round may not cross.
+    The demands whose paths differ are the *moved* ones. A kept case still holds when the failure touches no
+    moved demand, in either version: no failed link is one a moved demand uses (or its address sits on), no
+    failed node is one it meets, and it meets no tunnel end. Then the case affects the same demands. Its
+    answer must also read no load that moved: no link direction it sums
+    (:attr:`CaseResult.touched`) carries a different intact load, bit for bit. Under these conditions the case
+    is answered alike. The bridges and cut nodes (:class:`Cuts`) are kept too: the topology is the same.
     """
 
     def __init__(self, net: Network):
@@ -332,27 +339,59 @@ class CaseMemo:
         self.keep = False
         self.cases: dict[Failure, CaseResult] = {}
         self.basis: Assignment | None = None  # the assignment the cases were answered on
-        self._pending: tuple[Assignment, dict[Failure, CaseResult]] | None = None
+        self.controlled: frozenset[str] | None = None  # the controlled devices of that analysis
+        self.cuts: Cuts | None = None  # its bridges and cut nodes: they read the topology alone
+        self._pending: tuple[Assignment, frozenset[str] | None, dict[Failure, CaseResult]] | None = None
 
     def carried(self, net: Network, changed: frozenset[str]) -> CaseMemo:
         """The cases for ``net``, a later version with the same forwarding but at the nodes of ``changed``:
         those whose rerouted demands met none of them, held until the later assignment is known."""
         out = CaseMemo(net)
         out.keep = self.keep
+        out.cuts = self.cuts
         if self.basis is not None:
-            out._pending = (self.basis, {f: r for f, r in self.cases.items() if r.nodes.isdisjoint(changed)})
+            out._pending = (self.basis, self.controlled,
+                            {f: r for f, r in self.cases.items() if r.nodes.isdisjoint(changed)})
         return out
 
-    def valid_for(self, assignment: Assignment) -> dict[Failure, CaseResult]:
-        """The kept cases, for the analysis on ``assignment`` (the network's own): those carried hold only when
-        it routes the same demands on the same paths as the assignment they were answered on."""
+    def valid_for(self, analysis: FailureAnalysis) -> dict[Failure, CaseResult]:
+        """The kept cases that hold for ``analysis`` (on the network's own assignment; see the class
+        docstring)."""
+        assignment = analysis.assignment
+        assert assignment is not None
+        controlled = analysis.controlled()
         if self._pending is not None:
-            old, cases = self._pending
+            old, old_controlled, cases = self._pending
             self._pending = None
-            same = old.demands == assignment.demands and old.paths == assignment.paths  # kept paths: the same objects
-            self.cases = cases if same else {}
+            self.cases = _still_holding(old, assignment, cases) if old_controlled == controlled else {}
         self.basis = assignment
+        self.controlled = controlled
         return self.cases
+
+
+def _still_holding(old: Assignment, new: Assignment, cases: dict[Failure, CaseResult]) -> dict[Failure, CaseResult]:
+    """Of ``cases``, answered on ``old``, those that hold on ``new`` (:class:`CaseMemo`)."""
+    if old.demands != new.demands:
+        return {}
+    moved = {i for i, (p, q) in enumerate(zip(old.paths, new.paths)) if p is not q and p != q}
+    if not moved:
+        return cases
+    net = new.net
+    links: set[str] = set()
+    nodes: set[str] = set()
+    for a in (old, new):
+        links.update(link for link, at in a.by_link().items() if not moved.isdisjoint(at))
+        nodes.update(node for node, at in a.by_node().items() if not moved.isdisjoint(at))
+    if any(t.a in nodes or t.b in nodes for t in net.tunnels.values()):
+        return {}
+    loads = {key for key in old.load.keys() | new.load.keys() if old.load.get(key) != new.load.get(key)}
+    ends = {end for name in links if name in net.links for end in net.links[name].ends}  # a failed node there fails one
+
+    def holds(r: CaseResult) -> bool:
+        return r.method != "from-scratch" and nodes.isdisjoint(r.failure.nodes) and ends.isdisjoint(r.failure.nodes) \
+            and links.isdisjoint(r.failure.links) and loads.isdisjoint(r.touched)
+
+    return {f: r for f, r in cases.items() if holds(r)}
 
 
 @dataclass
@@ -370,7 +409,13 @@ class FailureAnalysis:
         if self.assignment is None:
             self.assignment = base_assignment(self.net) if self.forwarder is build_forwarding(self.net) else \
                 assign(self.net, forwarder=self.forwarder)
-        self.cuts = Cuts(self.net)
+        own = self.assignment is self.net.known(assign) and self.forwarder is self.net.known(Forwarder)
+        memo = self.net.cached(CaseMemo) if own else None
+        if memo is not None and not memo.keep:
+            memo = None
+        self.cuts = memo.cuts if memo is not None and memo.cuts is not None else Cuts(self.net)
+        if memo is not None:
+            memo.cuts = self.cuts
         self.by_link = self.assignment.by_link()
         self.by_node = self.assignment.by_node()
         self._tunnel_sides: dict[str, frozenset[str]] | None = None
@@ -383,9 +428,7 @@ class FailureAnalysis:
         for i, path in enumerate(self.assignment.paths):
             for name in path.tunnels:
                 self.by_tunnel.setdefault(name, []).append(i)
-        own = self.assignment is self.net.known(assign) and self.forwarder is self.net.known(Forwarder)
-        memo = self.net.cached(CaseMemo) if own else None
-        self._kept = memo.valid_for(self.assignment) if memo is not None and memo.keep else None
+        self._kept = memo.valid_for(self) if memo is not None else None
 
     @property
     def keeps_cases(self) -> bool:
@@ -523,7 +566,7 @@ class FailureAnalysis:
             if abs(value - a.load.get(key, 0.0)) > LOAD_EPSILON:
                 changed.append((key, value))
         return CaseResult(failure, method, tuple(changed), tuple(sorted(lost)), tuple(orphaned), tuple(sorted(cut)),
-                          frozenset(met))
+                          frozenset(met), frozenset(delta) if self._kept is not None else frozenset())
 
     def _derived_forwarder(self, failed_links: set[str], failed_nodes: set[str], derived: Network | None,
                            new_ends: dict[str, tuple]) -> Forwarder:
@@ -620,7 +663,7 @@ class FailureAnalysis:
         fw = self.forwarder
         assert fw is not None and self.assignment is not None
         crossed = self.assignment.paths[index].nodes
-        return frozenset(n for n in self._controlled() if n not in crossed) | self._stubs()
+        return frozenset(n for n in self.controlled() if n not in crossed) | self._stubs()
 
     def _stubs(self) -> frozenset[str]:
         """Hosts, servers and MCUs: they carry no traffic for others, so no way round leads through them."""
@@ -630,7 +673,9 @@ class FailureAnalysis:
             self._hosts = frozenset(n for n, s in fw.nodes.items() if not s.forwarding)
         return self._hosts
 
-    def _controlled(self) -> frozenset[str]:
+    def controlled(self) -> frozenset[str]:
+        """The controlled devices: boundaries, gateways, tunnel ends and the roles that control
+        (``CONTROLLED_ROLES``); a way round a failure through one the demand never crossed is none."""
         if self._devices is None:
             fw = self.forwarder
             assert fw is not None

@@ -142,7 +142,7 @@ class Step(NamedTuple):
 
 # the caches of what a node decides by destination: the routing state and the tunnel ends decide them alone
 _ROUTING_CACHES = ("_hops", "_decisions", "_keep", "_route_text", "_hops_interned", "_bounds", "_pieces", "_rests",
-                   "_runs", "_vrf_pieces")
+                   "_runs", "_vrf_pieces", "_owned")
 
 
 class Forwarder:

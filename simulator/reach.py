@@ -607,6 +607,16 @@ class ReachAnswers:
         self.keep_walks = False  # keep each query's walks too (:class:`Walks`), for a later version
         self.walks: dict[tuple, Walks] = {}
         self.seeds: dict[tuple, Walks] = {}  # walks carried from an earlier version, for a query asked again
+        self.spaces: dict[tuple[str, ...], DestinationSpace] = {}  # they read the routing inputs alone
+
+    def space(self, fw: Forwarder, destinations: Iterable[str]) -> DestinationSpace:
+        """The :class:`DestinationSpace` of ``destinations``, built once per network and the versions it is
+        carried to."""
+        key = tuple(dict.fromkeys(destinations))
+        found = self.spaces.get(key)
+        if found is None:
+            found = self.spaces[key] = DestinationSpace(fw, key)
+        return found
 
     def carried(self, net: Network, changed: frozenset[str]) -> ReachAnswers:
         """The answers for ``net``, a later version of this network with the same forwarding but at the nodes
@@ -615,6 +625,7 @@ class ReachAnswers:
         of :class:`_Suffix` says why a suffix may be given again; a node whose state is the same decides alike)."""
         out = ReachAnswers(net)
         out.keep_walks = self.keep_walks
+        out.spaces = self.spaces
         for key, (answer, visited) in self.kept.items():
             if visited.isdisjoint(changed):
                 classes = [replace(c, _net=net) for c in answer.classes]
@@ -634,7 +645,7 @@ def _reach(net: Network, sources: list[str], destinations: list[str], check: int
     order = {n: i for i, n in enumerate(net.nodes)}
     out: list[ReachClass] = []
     loops: list[LoopClass] = []
-    spaces = DestinationSpace(fw, destinations)
+    spaces = net.cached(ReachAnswers).space(fw, destinations)
     for source in dict.fromkeys(sources):
         dst_space = spaces.without(source)
         if not dst_space:

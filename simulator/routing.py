@@ -252,6 +252,32 @@ class RoutingState:
     def is_forwarding(self, node: str) -> bool:
         return self.net.nodes[node].role in FORWARDING_ROLES
 
+    def cost_moot(self, link: Link) -> bool:
+        """Whether no route of this routing, intact or after any failure, changes with ``link``'s cost alone.
+
+        True when, in every VRF graph, the link is either no edge (an end forwards nothing: the link
+        attaches a stub, whose choice among its links :class:`~simulator.forwarding.Forwarder` makes by
+        cost and must be compared apart) or the only link joining a pendant node to its parent. Such a link
+        is a bridge, and stays one after any failure. Every path between its two sides crosses it, and no
+        path within one side does. Its cost therefore adds the same amount to every candidate path of a
+        destination, or to none, and no next hop moves.
+
+        >>> routing = build_routing(net)                                   # the Chuxiong plan
+        >>> [routing.cost_moot(net.links[n]) for n in ("楚雄州互联网接入防火墙--互联网", "州驻昆明办事处VPN网关--互联网")]
+        [False, True]
+        """
+        if not (self.is_forwarding(link.a) and self.is_forwarding(link.b)):
+            return True
+        for vrf, graph in self.graphs.items():
+            if link.b not in graph.adjacency.get(link.a, {}):
+                continue
+            if graph.parent.get(link.a) != link.b and graph.parent.get(link.b) != link.a:
+                return False
+            if sum(1 for other in self.net.links_of(link.a) if other.other(link.a) == link.b
+                   and self._in_vrf(other, vrf)) > 1:
+                return False
+        return True
+
     def _in_vrf(self, link: Link, vrf: str | None) -> bool:
         lv = self.link_vrf(link)
         return lv is None or lv == vrf

@@ -10,6 +10,13 @@ Overlaps are errors: two domain pools that overlap, an explicit address or LAN
 outside its domain's pool, two links whose subnets overlap, one address used
 twice.
 
+Inside :func:`shared_addresses` (``govnet check --watch``, for as long as it
+watches), the blocks and interface addresses handed out are shared: one
+object per value (they are immutable). A plan loaded again then gets the same
+objects, so comparing two versions costs an identity test per address rather
+than :mod:`ipaddress`'s comparison, and building them costs a lookup. Outside,
+nothing is kept: a single run would only pay for the table.
+
     >>> a = PoolAllocator(ipaddress.IPv4Network("10.0.0.0/30"))
     >>> str(a.allocate(32)), str(a.allocate(31))
     ('10.0.0.0/32', '10.0.0.2/31')
@@ -19,7 +26,8 @@ from __future__ import annotations
 
 import bisect
 import ipaddress
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -27,6 +35,57 @@ T = TypeVar("T")
 
 AUTO_POOL_SPACE = ipaddress.IPv4Network("10.128.0.0/9")
 AUTO_POOL_PREFIX = 16
+_shared: dict[tuple[type, int, int], ipaddress.IPv4Network | ipaddress.IPv4Interface] | None = None
+
+
+@contextmanager
+def shared_addresses() -> Iterator[None]:
+    """Inside, the blocks and interface addresses handed out are shared (see the module docstring).
+
+    >>> with shared_addresses():
+    ...     block(167772160, 31) is block(167772160, 31)
+    True
+    >>> block(167772160, 31) is block(167772160, 31)
+    False
+    """
+    global _shared
+    before = _shared
+    _shared = {} if before is None else before
+    try:
+        yield
+    finally:
+        _shared = before
+
+
+def block(start: int, prefixlen: int) -> ipaddress.IPv4Network:
+    """The network ``start/prefixlen`` (shared inside :func:`shared_addresses`).
+
+    >>> str(block(167772160, 31))
+    '10.0.0.0/31'
+    """
+    return _shared_value(ipaddress.IPv4Network, start, prefixlen)
+
+
+def interface(ip: int, prefixlen: int) -> ipaddress.IPv4Interface:
+    """The interface address ``ip/prefixlen`` (shared inside :func:`shared_addresses`).
+
+    >>> str(interface(167772161, 31))
+    '10.0.0.1/31'
+    """
+    return _shared_value(ipaddress.IPv4Interface, ip, prefixlen)
+
+
+A = TypeVar("A", ipaddress.IPv4Network, ipaddress.IPv4Interface)
+
+
+def _shared_value(kind: type[A], value: int, prefixlen: int) -> A:
+    if _shared is None:
+        return kind((value, prefixlen))
+    key = (kind, value, prefixlen)
+    found = _shared.get(key)
+    if found is None:
+        found = _shared[key] = kind((value, prefixlen))
+    return found  # type: ignore[return-value]
 
 
 class PoolExhausted(Exception):
@@ -67,7 +126,7 @@ class PoolAllocator:
             clash = self._clash(start, end)
             if clash is None:
                 self.cursor = end + 1
-                return ipaddress.IPv4Network((start, prefixlen))
+                return block(start, prefixlen)
             self.cursor = clash + 1
 
 

@@ -125,7 +125,19 @@ PARTS = ("plan", "domains", "sites", "phases", "nodes", "links", "rates", "tunne
 RATE_OF_LINK = ("bandwidth", "latency", "sized")  # a link's rates: the "rates" part, the rest is "links"
 
 
-def changed_parts(old: Network, new: Network) -> frozenset[str]:
+def differing_nodes(old: Network, new: Network) -> list[str]:
+    """The nodes of ``new`` whose record is not equal to ``old``'s (plan lines included), or that are new.
+
+    >>> from topology.loader import load_text
+    >>> text = "name: d\\ndomains: {外网: {kind: extranet}}\\nsites: {州: {}}\\n" \\
+    ...        "defaults: {node: {domain: 外网, site: 州, role: router}}\\nnodes: {a: {}, b: {}}\\n"
+    >>> differing_nodes(load_text(text), load_text(text.replace("b: {", "c: {")))
+    ['c']
+    """
+    return [name for name, node in new.nodes.items() if old.nodes.get(name) != node]
+
+
+def changed_parts(old: Network, new: Network, differing: list[str] | None = None) -> frozenset[str]:
     """The parts of :data:`PARTS` in which ``new`` differs from ``old``, marks (plan lines) included: what was
     derived from the other parts alone, its plan lines too, holds for ``new`` as it did for ``old``.
 
@@ -146,23 +158,28 @@ def changed_parts(old: Network, new: Network) -> frozenset[str]:
     ['rates']
     >>> sorted(changed_parts(load_text(text), load_text(text.replace("cost: 10", "cost: 20"))))
     ['links']
+
+    ``differing``: :func:`differing_nodes`, when already known (then the nodes are not compared again).
     """
-    out = {part for part, (a, b) in _part_pairs(old, new) if a != b}
-    if old.links != new.links:
-        def rates(n: Network) -> list[tuple]:
-            return [(l.name, *(getattr(l, f) for f in RATE_OF_LINK)) for l in n.links.values()]
-
-        def rest(n: Network) -> list[Any]:
-            return [dataclasses.replace(l, bandwidth=0.0, latency=0.0, sized=True) for l in n.links.values()]
-
-        if rates(old) != rates(new):
-            out.add("rates")
-        if rest(old) != rest(new):
-            out.add("links")
+    out = {part for part, (a, b) in _part_pairs(old, new, differing is None) if a != b}
+    if differing is not None and (differing or list(old.nodes) != list(new.nodes)):
+        out.add("nodes")
+    if list(old.links) != list(new.links):
+        out.update(("links", "rates"))
+    else:
+        for name, link in new.links.items():
+            before = old.links[name]
+            if before == link:
+                continue
+            if any(getattr(before, f) != getattr(link, f) for f in RATE_OF_LINK):
+                out.add("rates")
+            if dataclasses.replace(before, bandwidth=0.0, latency=0.0, sized=True) != \
+                    dataclasses.replace(link, bandwidth=0.0, latency=0.0, sized=True):
+                out.add("links")
     return frozenset(out)
 
 
-def _part_pairs(old: Network, new: Network) -> list[tuple[str, tuple[Any, Any]]]:
+def _part_pairs(old: Network, new: Network, nodes: bool = True) -> list[tuple[str, tuple[Any, Any]]]:
     def plan(n: Network) -> tuple:
         return (n.name, n.title, n.file, n.policies, n.assumptions, n.expect_fail, n.sources, n.declined_policies,
                 n.allocated, n.phase, n.mark)
@@ -173,7 +190,7 @@ def _part_pairs(old: Network, new: Network) -> list[tuple[str, tuple[Any, Any]]]
     return [("plan", (plan(old), plan(new))),
             ("domains", ((items(old.domains), items(old.domain_kinds)), (items(new.domains), items(new.domain_kinds)))),
             ("sites", (items(old.sites), items(new.sites))), ("phases", (old.phases, new.phases)),
-            ("nodes", (items(old.nodes), items(new.nodes))), ("tunnels", (items(old.tunnels), items(new.tunnels))),
+            ("nodes", (items(old.nodes), items(new.nodes)) if nodes else ((), ())), ("tunnels", (items(old.tunnels), items(new.tunnels))),
             ("vrfs", (items(old.vrfs), items(new.vrfs))), ("acls", (items(old.acls), items(new.acls))),
             ("services", (items(old.services), items(new.services))), ("traffic", (old.flows, new.flows)),
             ("approvals", (old.approvals, new.approvals)), ("waivers", (old.waivers, new.waivers)),

@@ -22,6 +22,7 @@ size, hence this small checked filler over ``string.Formatter().parse``.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 import string
 from collections.abc import Mapping
@@ -59,19 +60,26 @@ class PatternError(GovnetError):
         self.hint = hint
 
 
-def fill(pattern: str, values: Mapping[str, Any]) -> str:
-    """``pattern`` with its placeholders filled from ``values`` (see the module docstring)."""
-    if "{" not in pattern and "}" not in pattern:
-        return pattern
+@functools.lru_cache(maxsize=4096)
+def _parsed(pattern: str) -> tuple[tuple[str, str | None, str | None, str | None], ...]:
+    """The pattern's literals and placeholders, every placeholder checked (a pattern is filled for every site
+    and index: it is parsed once; one that does not pass raises each time and is not kept)."""
     try:
-        parts = list(string.Formatter().parse(pattern))
+        parts = tuple(string.Formatter().parse(pattern))
     except ValueError as exc:
         raise PatternError(f"bad braces in '{pattern}': {exc}", "write placeholders like {site} or {i:02d}") from None
     for _, field, spec, conversion in parts:  # every placeholder is checked before any is filled
         if field is not None:
             _check(pattern, field, spec, conversion)
+    return parts
+
+
+def fill(pattern: str, values: Mapping[str, Any]) -> str:
+    """``pattern`` with its placeholders filled from ``values`` (see the module docstring)."""
+    if "{" not in pattern and "}" not in pattern:
+        return pattern
     out = []
-    for literal, field, spec, _ in parts:
+    for literal, field, spec, _ in _parsed(pattern):
         out.append(literal)
         if field is None:
             continue

@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import ipaddress
 
+from ..addressing import interface
 from ..model import Interface, Link
 from ..schema import LinkAttrs, RoutingSpec
 from ..validation import suggest
@@ -179,7 +180,7 @@ def _addresses(d: Draft, draft: LinkDraft, ends: list[tuple[str, str]], name: st
     if subnet is None:
         return None, addresses
     first = int(subnet.network_address) + (0 if prefixlen == 31 else 1)
-    return subnet, [ipaddress.IPv4Interface((first, prefixlen)), ipaddress.IPv4Interface((first + 1, prefixlen))]
+    return subnet, [interface(first, prefixlen), interface(first + 1, prefixlen)]
 
 
 def _complete_pair(d: Draft, addresses: list, path: tuple) -> list:

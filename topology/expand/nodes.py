@@ -22,8 +22,7 @@ stored as an index of :data:`~topology.vocabulary.CLASSIFICATIONS`.
 
 from __future__ import annotations
 
-import ipaddress
-
+from ..addressing import interface
 from ..model import Gateway, Interface, Node, StaticRoute, freeze
 from ..vocabulary import CLASSIFICATIONS
 from .address_plan import allocate
@@ -48,7 +47,7 @@ def nodes(d: Draft) -> Draft:
             name=name, role=f.get("role", "host"), domain=domain, site=f.get("site", ""),
             phase=d.phase_of(f.get("phase"), draft.path + ("phase",)),
             interfaces=freeze(dict(sorted(interfaces.items()))),
-            loopback=ipaddress.IPv4Interface((int(loopback.network_address), 32)) if loopback else None,
+            loopback=interface(int(loopback.network_address), 32) if loopback else None,
             lan=f.get("lan"), title=f.get("title"),
             classification=CLASSIFICATIONS.index(classification) if classification else 0,
             services=tuple(f.get("services", ())), default_action=f.get("default_action"),
