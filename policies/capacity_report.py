@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Iterator
 from typing import Any
 
 from simulator.failures import Replay
@@ -59,18 +60,10 @@ def rounded(data: dict) -> dict:
     return out
 
 
-def build_report(net: Network, a: Assignment, sweep: SweepResult | None, results: list[RuleResult], mode: str,
-                 warn: float, fail_at: float, queue: dict | None = None,
-                 replay: Replay | None = None) -> dict[str, Any]:
-    """Everything the command prints, as plain data in a fixed order (the JSON output).
-
-    Each link direction has its own figures (``directions``); a link's own figures say which direction they
-    are: ``busier_*`` that of the busier direction at peak, ``worst_*`` that of the direction with the highest
-    utilisation after a failure, ``total_load_bps`` both directions together. With ``replay`` (``--under``)
-    ``net`` and ``a`` are the network in that failure, and ``lost`` lists what the failure costs.
-    """
-    links = []
-    upgrades: list[dict[str, Any]] = []
+def link_figures(net: Network, a: Assignment, sweep: SweepResult | None, warn: float,
+                 fail_at: float) -> Iterator[tuple[dict[str, Any], dict[str, Any] | None]]:
+    """Each link's row of the report (plan order) and its upgrade suggestion, if it needs one: one at a time,
+    so that a reader that keeps a few (the sign-off report's top links) holds no row of the others."""
     for link in net.links.values():
         dirs = {}
         worst_u, worst_label, worst_load_link, worst_dir = -1.0, None, 0.0, ""
@@ -97,7 +90,7 @@ def build_report(net: Network, a: Assignment, sweep: SweepResult | None, results
                 worst_u, worst_label, worst_load_link, worst_dir = w_load / link.bandwidth, label, w_load, f"{x} -> {y}"
         forward, backward = a.load.get((link.name, 0), 0.0), a.load.get((link.name, 1), 0.0)
         peak = max(forward, backward)
-        links.append({
+        row = {
             "link": link.name, "a": link.a, "b": link.b, "capacity_bps": link.bandwidth if link.sized else None,
             "busier_direction": f"{link.a} -> {link.b}" if forward >= backward else f"{link.b} -> {link.a}",
             "busier_load_bps": _r(peak, 3), "busier_utilisation": util_of(peak),
@@ -105,16 +98,40 @@ def build_report(net: Network, a: Assignment, sweep: SweepResult | None, results
             "worst_direction": worst_dir, "worst_load_bps": _r(worst_load_link, 3),
             "worst_utilisation": _r(worst_u, 6) if link.sized else None, "worst_failure": worst_label,
             "directions": dirs,
-        })
+        }
+        upgrade = None
         if link.sized and (peak / link.bandwidth > fail_at or worst_u > 1.0):
             needed = max(peak / warn, worst_load_link / fail_at)
             rate = standard_rate(needed)
-            upgrades.append({"link": link.name, "capacity_bps": link.bandwidth, "busier_load_bps": _r(peak, 3),
-                             "worst_load_bps": _r(worst_load_link, 3), "needed_bps": _r(needed, 3),
-                             "upgrade_to_bps": rate,
-                             "reason": "peak above the fail level" if peak / link.bandwidth > fail_at
-                             else f"after {worst_label}"})
-    upgrades.sort(key=lambda u: (-(u["worst_load_bps"] / u["capacity_bps"]), u["link"]))
+            upgrade = {"link": link.name, "capacity_bps": link.bandwidth, "busier_load_bps": _r(peak, 3),
+                       "worst_load_bps": _r(worst_load_link, 3), "needed_bps": _r(needed, 3), "upgrade_to_bps": rate,
+                       "reason": "peak above the fail level" if peak / link.bandwidth > fail_at
+                       else f"after {worst_label}"}
+        yield row, upgrade
+
+
+def upgrade_order(upgrade: dict[str, Any]) -> tuple[float, str]:
+    """The order of the upgrade suggestions: the highest worst-case utilisation first, then by link."""
+    return -(upgrade["worst_load_bps"] / upgrade["capacity_bps"]), upgrade["link"]
+
+
+def build_report(net: Network, a: Assignment, sweep: SweepResult | None, results: list[RuleResult], mode: str,
+                 warn: float, fail_at: float, queue: dict | None = None,
+                 replay: Replay | None = None) -> dict[str, Any]:
+    """Everything the command prints, as plain data in a fixed order (the JSON output).
+
+    Each link direction has its own figures (``directions``); a link's own figures say which direction they
+    are: ``busier_*`` that of the busier direction at peak, ``worst_*`` that of the direction with the highest
+    utilisation after a failure, ``total_load_bps`` both directions together. With ``replay`` (``--under``)
+    ``net`` and ``a`` are the network in that failure, and ``lost`` lists what the failure costs.
+    """
+    links = []
+    upgrades: list[dict[str, Any]] = []
+    for row, upgrade in link_figures(net, a, sweep, warn, fail_at):
+        links.append(row)
+        if upgrade is not None:
+            upgrades.append(upgrade)
+    upgrades.sort(key=upgrade_order)
     violations = []
     for r in results:
         if not r.failed_:

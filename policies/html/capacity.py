@@ -11,13 +11,15 @@ and the upgrade suggestions of the capacity report.
 
 from __future__ import annotations
 
+import heapq
+from collections.abc import Iterator
 from typing import Any
 
 from topology.model import Network
 from topology.units import format_bandwidth
 
 from ..capacity import assignment_of, sweep_of
-from ..capacity_report import build_report
+from ..capacity_report import link_figures, upgrade_order, verdict
 from ..model import RuleResult
 from ..registry import Context
 
@@ -38,9 +40,17 @@ def capacity_section(net: Network, results: tuple[RuleResult, ...], context: Con
     fail = float(rule.params.get("fail", FAIL)) if rule else FAIL
     sweep = sweep_of(net, context, "n-1") if len(net.links) > 1 else None
     judged = [r for r in results if r.rule.kind in CAPACITY_KINDS]
-    report = build_report(net, a, sweep, judged, "n-1" if sweep else "none", warn, fail)
-    links = sorted((l for l in report["links"] if l["capacity_bps"] is not None),  # unsized: no utilisation
-                   key=lambda l: (-(l["worst_utilisation"] or 0.0), l["link"]))[:TOP]
+    upgrades: list[dict[str, Any]] = []
+
+    def sized() -> Iterator[dict[str, Any]]:  # each link's row, its upgrade kept; unsized: no utilisation
+        for row, upgrade in link_figures(net, a, sweep, warn, fail):
+            if upgrade is not None:
+                upgrades.append(upgrade)
+            if row["capacity_bps"] is not None:
+                yield row
+
+    links = heapq.nsmallest(TOP, sized(), key=lambda l: (-(l["worst_utilisation"] or 0.0), l["link"]))
+    upgrades.sort(key=upgrade_order)
     rows = [{"link": l["link"], "a": l["a"], "b": l["b"], "capacity": format_bandwidth(l["capacity_bps"]),
              "peak": l["busier_utilisation"] or 0.0, "worst": l["worst_utilisation"] or 0.0,
              "failure": l["worst_failure"] or ""} for l in links]
@@ -51,8 +61,8 @@ def capacity_section(net: Network, results: tuple[RuleResult, ...], context: Con
         "upgrades": [{"link": u["link"], "capacity": format_bandwidth(u["capacity_bps"]),
                       "to": format_bandwidth(u["upgrade_to_bps"]) if u["upgrade_to_bps"] else "",
                       "needed": format_bandwidth(u["needed_bps"]), "reason": u["reason"]}
-                     for u in report["upgrades"][:TOP]],
-        "verdict": report["verdict"],
+                     for u in upgrades[:TOP]],
+        "verdict": verdict(judged),
     }
 
 
