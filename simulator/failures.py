@@ -385,10 +385,10 @@ def _still_holding(old: Assignment, new: Assignment, cases: dict[Failure, CaseRe
     if any(t.a in nodes or t.b in nodes for t in net.tunnels.values()):
         return {}
     loads = {key for key in old.load.keys() | new.load.keys() if old.load.get(key) != new.load.get(key)}
-    ends = {end for name in links if name in net.links for end in net.links[name].ends}  # a failed node there fails one
+    nodes.update(end for name in links if name in net.links for end in net.links[name].ends)  # failing one fails a link
 
     def holds(r: CaseResult) -> bool:
-        return r.method != "from-scratch" and nodes.isdisjoint(r.failure.nodes) and ends.isdisjoint(r.failure.nodes) \
+        return r.method != "from-scratch" and nodes.isdisjoint(r.failure.nodes) \
             and links.isdisjoint(r.failure.links) and loads.isdisjoint(r.touched)
 
     return {f: r for f, r in cases.items() if holds(r)}
