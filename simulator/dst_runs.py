@@ -19,7 +19,11 @@ Two kinds of node have runs:
   tree): None over its exceptions, its one decision elsewhere
   (:func:`rest_runs`);
 - any router of a VRF that imports no other: the *owner partition*
-  (:func:`owner_runs`).
+  (:func:`owner_runs`), of every piece of the network (a pass over them
+  all, kept per node: for a wide flow), or of the pieces one flow holds
+  (a pass over those alone: a flow of a few hundred pieces, as the one a
+  prefecture core gets from the centre for its own subtree, costs its own
+  pieces and not the whole network's).
 
 The owner partition, and why it is exact. Take an elementary piece and the
 route the routing of the VRF chooses for it when nothing but the originated
@@ -218,10 +222,22 @@ class VrfPieces:
         for kids in self.children.values():
             kids.sort(key=lambda c: self.tin[c])
 
-    def places(self, v: int) -> np.ndarray:
-        """For each piece, where its target lies from router ``v``: a place number (pieces of one place are
-        decided alike, the module docstring says why), or -1 where that is not shown."""
-        t = self.target
+    def selected(self, over: IntervalSet) -> np.ndarray:
+        """The indices, ascending, of the pieces that ``over`` meets."""
+        if not over:
+            return np.zeros(0, dtype=np.int64)
+        lows = np.fromiter((lo for lo, _ in over), dtype=np.int64, count=len(over))
+        highs = np.fromiter((hi for _, hi in over), dtype=np.int64, count=len(over))
+        first = np.searchsorted(self.starts, lows, "right") - 1
+        counts = np.searchsorted(self.starts, highs, "right") - first
+        at = np.repeat(first - np.cumsum(counts) + counts, counts) + np.arange(int(counts.sum()))
+        return np.unique(at)  # two intervals of ``over`` may meet one piece
+
+    def places(self, v: int, idx: np.ndarray | None = None) -> np.ndarray:
+        """For each piece (each of ``idx`` only, when given), where its target lies from router ``v``: a place
+        number (pieces of one place are decided alike, the module docstring says why), or -1 where that is not
+        shown."""
+        t = self.target if idx is None else self.target[idx]
         known = t >= 0
         tt = np.where(known, t, 0)
         n = len(self.graph.names)
@@ -241,15 +257,21 @@ class VrfPieces:
         return np.where(t == NONE, 0, place)
 
 
-def owner_runs(fw: Forwarder, pieces: VrfPieces, node: str, vrf: str | None) -> DstRuns | None:
+def owner_runs(fw: Forwarder, pieces: VrfPieces, node: str, vrf: str | None,
+               over: IntervalSet | None = None) -> DstRuns | None:
     """The owner partition of ``node`` in ``vrf`` (see the module docstring); None for a node it does not hold
-    for (not a router of the VRF's graph, a VRF that imports another)."""
+    for (not a router of the VRF's graph, a VRF that imports another). With ``over``: the partition of the
+    pieces ``over`` meets alone (None over every other piece), a pass over those pieces and not all: the
+    argument holds piece by piece, so each of them is decided as in the whole partition."""
     routing = fw.routing
     v = pieces.index.get(node)
     if v is None or routing.visible_vrfs(vrf) != (vrf,):
         return None
-    place = pieces.places(v)
-    starts = pieces.starts
+    idx = None if over is None else pieces.selected(over)
+    if idx is not None and not len(idx):
+        return DstRuns((0,), (None,))
+    place = pieces.places(v, idx)
+    starts = pieces.starts if idx is None else pieces.starts[idx]
     ns = fw.nodes[node]
     spans = [(a, a) for a in ns.addresses]
     spans += [(i.address, i.address) for i in ns.interfaces.values() if i.address is not None]
@@ -276,8 +298,27 @@ def owner_runs(fw: Forwarder, pieces: VrfPieces, node: str, vrf: str | None) -> 
     for i, kind in enumerate(kinds.tolist()):
         lookup[i] = gid_of.get(kind, _INDIVIDUAL)
     gids = lookup[np.searchsorted(kinds, place)]
-    heads = np.flatnonzero(np.diff(gids, prepend=-2))  # where each run starts
-    return DstRuns(tuple(starts[heads].tolist()), tuple(decisions[g] if g >= 0 else None for g in gids[heads].tolist()))
+    if idx is None:
+        heads = np.flatnonzero(np.diff(gids, prepend=-2))  # where each run starts
+        return DstRuns(tuple(starts[heads].tolist()),
+                       tuple(decisions[g] if g >= 0 else None for g in gids[heads].tolist()))
+    return _sparse_runs(pieces.starts, idx, gids, decisions)
+
+
+def _sparse_runs(all_starts: np.ndarray, idx: np.ndarray, gids: np.ndarray,
+                 decisions: list[DstDecision]) -> DstRuns:
+    """The runs of the pieces ``idx`` (ascending) with group ids ``gids`` (-1: piece by piece), None over the
+    pieces between and around them."""
+    after_gap = np.concatenate(([True], np.diff(idx) != 1))  # the piece before is not one of idx
+    heads = np.flatnonzero(after_gap | (np.diff(gids, prepend=-2) != 0))
+    runs = [(int(all_starts[idx[k]]), decisions[g] if g >= 0 else None)
+            for k, g in zip(heads.tolist(), gids[heads].tolist(), strict=True)]
+    ends = idx[np.append(np.diff(idx) != 1, True)] + 1  # the first piece after each stretch of idx
+    runs += [(int(all_starts[e]), None) for e in ends.tolist() if e < len(all_starts)]
+    if idx[0] > 0:
+        runs.append((0, None))
+    runs.sort(key=lambda run: run[0])
+    return DstRuns(tuple(start for start, _ in runs), tuple(decision for _, decision in runs))
 
 
 __all__ = ["DstRuns", "VrfPieces", "owner_runs", "rest_runs"]

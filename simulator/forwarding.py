@@ -385,25 +385,37 @@ class Forwarder:
         bounds = self.boundaries()
         return sum(bisect.bisect_right(bounds, hi) - bisect.bisect_right(bounds, lo) + 1 for lo, hi in dst)
 
-    def dst_runs(self, node: str, vrf: str | None, partition: bool = False) -> DstRuns | None:
+    def dst_runs(self, node: str, vrf: str | None, partition: bool = False,
+                 over: IntervalSet | None = None) -> DstRuns | None:
         """The runs of destinations ``node`` decides alike in ``vrf`` (:mod:`simulator.dst_runs`): from its
         rest (:meth:`dst_rest`) where it has one, else, with ``partition``, its owner partition (a pass over
-        every piece of the network: worth it for a wide flow); None when neither is shown or asked."""
+        every piece of the network: worth it for a wide flow), or with ``over`` the owner partition of the
+        pieces ``over`` meets (a pass over those alone, not kept); None when neither is shown or asked."""
         key = (node, vrf, partition)
         if key in self._runs:
-            return self._runs[key]
+            found = self._runs[key]
+        else:
+            found = self._runs[key] = self._find_runs(node, vrf, partition)
+        if found is None and over is not None and not partition and self._partitioned(vrf):
+            return owner_runs(self, self._pieces_of(vrf), node, vrf, over)
+        return found
+
+    def _find_runs(self, node: str, vrf: str | None, partition: bool) -> DstRuns | None:
         rest = self.dst_rest(node, vrf)
         if rest is not None:
-            found: DstRuns | None = rest_runs(*rest)
-        elif partition and vrf in self.routing.graphs and vrf in self.routing.tables:
-            pieces = self._vrf_pieces.get(vrf)
-            if pieces is None:
-                pieces = self._vrf_pieces[vrf] = VrfPieces(self, vrf)
-            found = owner_runs(self, pieces, node, vrf)
-        else:
-            found = None
-        self._runs[key] = found
-        return found
+            return rest_runs(*rest)
+        if partition and self._partitioned(vrf):
+            return owner_runs(self, self._pieces_of(vrf), node, vrf)
+        return None
+
+    def _partitioned(self, vrf: str | None) -> bool:
+        return vrf in self.routing.graphs and vrf in self.routing.tables
+
+    def _pieces_of(self, vrf: str | None) -> VrfPieces:
+        pieces = self._vrf_pieces.get(vrf)
+        if pieces is None:
+            pieces = self._vrf_pieces[vrf] = VrfPieces(self, vrf)
+        return pieces
 
     def tunnel_route_spans(self, node: str, vrf: str | None) -> list[tuple[int, int]]:
         """The address intervals of the tunnel routes ``node`` may learn in ``vrf`` (and the VRFs it imports):

@@ -16,8 +16,9 @@ ACL (first match: each rule takes what earlier rules left), the one-way
 gateway's protocols, the destination cut at every route prefix, address and
 tunnel selector (only where the node's runs of destinations decided alike,
 :mod:`simulator.dst_runs`, do not already decide it: at a host or a router of
-a pendant tree outside a few exceptions, and at any router for a flow holding
-a large share of the network's addresses) and grouped by where the node sends
+a pendant tree outside a few exceptions, at any router for a flow holding
+a large share of the network's addresses, and for a flow holding a few
+hundred pieces, by the partition of those pieces alone) and grouped by where the node sends
 it, each equal-cost next hop, and the rules of that next hop's outbound ACL. One representative packet
 of each atom is pushed through the real :meth:`Forwarder.step`; the atoms
 with the same outcome are merged and travel on together. Rewrites are
@@ -94,6 +95,7 @@ MAX_DEPTH = 600  # hops of one path (TTLs and tunnels bound it far below; the wa
 SHARED_WORK = 16  # flows a suffix must have taken to be kept for others (smaller ones are cheaper walked again)
 SPLIT_KEPT = 4096  # pieces a destination split must have looked at to be kept for a flow arriving alike
 WIDE = 32  # a flow holding this share of the network's pieces is split by its node's owner partition
+WINDOW = 256  # a narrower flow holding this many pieces is split by the owner partition of its own pieces
 
 
 class ReachTooLarge(GovnetError):
@@ -303,7 +305,9 @@ class _Engine:
         if known is not None:
             return known
         fw = self.fw
-        runs = fw.dst_runs(node, vrf, partition=_wide(fw, part))  # runs of destinations decided alike, where known
+        wide = _wide(fw, part)
+        over = _dst_union(part) if not wide and _windowed(fw, part) else None
+        runs = fw.dst_runs(node, vrf, partition=wide, over=over)  # runs of destinations decided alike, where known
         looked = 0
         keys: dict[int, tuple] = {}
         decisions: dict[tuple, Any] = {}
@@ -343,18 +347,18 @@ class _Engine:
         return (s.decision, s.rule, s.out_if, s.next_node, s.next_if, s.vrf, s.nat, s.tunnel, outers, bottom.ttl,
                 bottom.src if s.nat and not outers else None)
 
-    def run(self, source: str, dst_space: IntervalSet, destinations: set[str]) -> list[tuple[_Flow, Step]]:
+    def run(self, source: str, dst_space: IntervalSet, destinations: frozenset[str]) -> list[tuple[_Flow, Step]]:
         fw = self.fw
         start = _Flow(source, None, fw.nodes[source].vrf, universe(dst=dst_space), 64, None, (), (), 0, (source,))
         if not start.space:
             return []
-        memo = self.memo.setdefault(frozenset(destinations), {})
+        memo = self.memo.setdefault(destinations, {})
         suffix, _, _ = self.walk(start, destinations, memo)
         out: list[tuple[_Flow, Step]] = []
         suffix.unfold(start, out)
         return out
 
-    def walk(self, flow: _Flow, destinations: set[str], memo: dict[tuple, _Suffix]) -> tuple[_Suffix, bool, int]:
+    def walk(self, flow: _Flow, destinations: frozenset[str], memo: dict[tuple, _Suffix]) -> tuple[_Suffix, bool, int]:
         """What ``flow`` delivers to ``destinations``, relative to it: (suffix, clean, flows walked for it).
 
         ``clean``: no branch below looped or ran out of TTL. A clean suffix depends on nothing but the flow's
@@ -438,7 +442,25 @@ class _Engine:
 def _wide(fw: Forwarder, part: HeaderSpace) -> bool:
     """Whether ``part`` holds enough of the network's elementary pieces for its node's owner partition (one pass
     over them all, :mod:`simulator.dst_runs`) to cost less than deciding its pieces one by one."""
-    return sum(fw.piece_count(b[DST]) for b in part.boxes) >= max(SPLIT_KEPT, len(fw.boundaries()) // WIDE)
+    return _held(fw, part) >= max(SPLIT_KEPT, len(fw.boundaries()) // WIDE)
+
+
+def _windowed(fw: Forwarder, part: HeaderSpace) -> bool:
+    """Whether ``part`` holds enough elementary pieces for the owner partition of those pieces alone (array
+    arithmetic over them, then one decision per place) to cost less than deciding them one by one."""
+    return _held(fw, part) >= WINDOW
+
+
+def _held(fw: Forwarder, part: HeaderSpace) -> int:
+    """How many elementary pieces the destinations of ``part``'s boxes hold (a piece met by two boxes twice)."""
+    return sum(fw.piece_count(b[DST]) for b in part.boxes)
+
+
+def _dst_union(part: HeaderSpace) -> IntervalSet:
+    """Every destination of ``part``, as one set."""
+    if len(part.boxes) == 1:
+        return part.boxes[0][DST]
+    return IntervalSet.of(iv for b in part.boxes for iv in b[DST])
 
 
 def _pieces(fw: Forwarder, dst: IntervalSet, runs: DstRuns | None) -> list[tuple[tuple[int, int], Any]]:
@@ -641,7 +663,7 @@ def _reach(net: Network, sources: list[str], destinations: list[str], check: int
            footprints: bool = False, seeds: Walks | None = None) -> tuple[ReachAnswer, frozenset[str], Walks | None]:
     fw = build_forwarding(net)
     engine = _Engine(net, fw, check, budget, share, footprints, seeds)
-    wanted = set(destinations)
+    wanted = frozenset(destinations)  # one set for every source not among them: its hash is computed once
     order = {n: i for i, n in enumerate(net.nodes)}
     out: list[ReachClass] = []
     loops: list[LoopClass] = []
@@ -655,7 +677,7 @@ def _reach(net: Network, sources: list[str], destinations: list[str], check: int
         if src_ip is not None:
             prefer[SRC] = (src_ip,)
         before = len(engine.loops)
-        found = engine.run(source, dst_space, wanted - {source})
+        found = engine.run(source, dst_space, wanted - {source} if source in wanted else wanted)
         loops.extend(_loop_class(fw, source, flow, prefer) for flow in engine.loops[before:])
         for flow, last in found:
             dst_prefer = dict(prefer)

@@ -11,6 +11,7 @@ piece.
 
 from __future__ import annotations
 
+import bisect
 from itertools import pairwise
 
 import pytest
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 
 import simulator.reach as reach_module
 from simulator.forwarding import ROUTE, build_forwarding
+from simulator.headerspace import IntervalSet
 from simulator.reach import reach_answer
 from tests.helpers import scenario_plan, write_plan
 from tests.simulator import sim_plans
@@ -165,18 +167,70 @@ def test_a_core_router_decides_its_static_route_piece_by_piece_and_a_far_tree_in
     assert runs.decision_at(int(net.nodes["c0"].loopback.ip)) is None  # its own address: decided on its own
 
 
+def _key(answer):
+    """What a reachability answer says: its classes and loops, with paths and choices."""
+    return ([(c.src_node, c.dst_node, str(c.space), c.path, c.choices) for c in answer.classes],
+            [(loop.src_node, str(loop.space), loop.path) for loop in answer.loops])
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=meshed_plans())
 def test_reach_split_by_the_partition_equals_reach_piece_by_piece(tmp_path, text, monkeypatch):
-    def key(answer):
-        return ([(c.src_node, c.dst_node, str(c.space), c.path, c.choices) for c in answer.classes],
-                [(loop.src_node, str(loop.space), loop.path) for loop in answer.loops])
-
     net = load_plan(write_plan(tmp_path, text))
     sources = list(net.nodes)
     monkeypatch.setattr(reach_module, "_wide", lambda fw, part: True)
     split = reach_answer(net, sources, sources, check=1)
     fresh = load_plan(write_plan(tmp_path, text))
     monkeypatch.setattr(reach_module, "_wide", lambda fw, part: False)
+    monkeypatch.setattr(reach_module, "_windowed", lambda fw, part: False)
     monkeypatch.setattr(type(build_forwarding(fresh)), "dst_rest", lambda self, node, vrf: None)
-    assert key(split) == key(reach_answer(fresh, sources, sources, check=1))
+    assert _key(split) == _key(reach_answer(fresh, sources, sources, check=1))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=meshed_plans())
+def test_reach_split_by_the_partition_of_each_flows_pieces_equals_reach_piece_by_piece(tmp_path, text, monkeypatch):
+    net = load_plan(write_plan(tmp_path, text))
+    sources = list(net.nodes)
+    monkeypatch.setattr(reach_module, "_wide", lambda fw, part: False)
+    monkeypatch.setattr(reach_module, "_windowed", lambda fw, part: True)
+    windowed = reach_answer(net, sources, sources, check=1)
+    fresh = load_plan(write_plan(tmp_path, text))
+    monkeypatch.setattr(reach_module, "_windowed", lambda fw, part: False)
+    monkeypatch.setattr(type(build_forwarding(fresh)), "dst_rest", lambda self, node, vrf: None)
+    assert _key(windowed) == _key(reach_answer(fresh, sources, sources, check=1))
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=meshed_plans(), data=st.data())
+def test_the_partition_of_some_pieces_decides_them_as_the_whole_partition_and_nothing_else(tmp_path, text, data):
+    """The oracle: dst_decision at both ends of every piece, and the whole partition. Over the pieces ``over``
+    meets, the runs of those pieces decide where the whole partition does, as dst_decision does; elsewhere
+    they decide nothing."""
+    net = load_plan(write_plan(tmp_path, text))
+    fw = build_forwarding(net)
+    everywhere = points(fw.boundaries())
+    ends = data.draw(st.lists(st.tuples(st.sampled_from(everywhere), st.sampled_from(everywhere)), max_size=4))
+    over = IntervalSet.of((min(a, b), max(a, b)) for a, b in ends)
+    starts = [0, *fw.boundaries()]
+    met = {i for lo, hi in over for i in range(bisect.bisect_right(starts, lo) - 1, bisect.bisect_right(starts, hi))}
+    for node in net.nodes:
+        for vrf in fw.routing.graphs:
+            if fw.dst_rest(node, vrf) is not None:
+                continue  # a node with a rest has its own runs, whatever is asked
+            some = fw.dst_runs(node, vrf, over=over)
+            whole = fw.dst_runs(node, vrf, partition=True)
+            if whole is None:
+                assert some is None
+                continue
+            assert some is not None
+            for p in everywhere:
+                piece = bisect.bisect_right(starts, p) - 1
+                got = some.decision_at(p)
+                if piece not in met:
+                    assert got is None, (node, vrf, p)
+                    continue
+                full = whole.decision_at(p)
+                assert (got is None) == (full is None), (node, vrf, p)
+                if got is not None:
+                    assert got.group == fw.dst_decision(node, vrf, p).group == full.group, (node, vrf, p)
