@@ -173,32 +173,21 @@ def _key(answer):
             [(loop.src_node, str(loop.space), loop.path) for loop in answer.loops])
 
 
+@pytest.mark.parametrize("wide", [True, False], ids=["whole-partition", "partition-of-the-flows-pieces"])
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(text=meshed_plans())
-def test_reach_split_by_the_partition_equals_reach_piece_by_piece(tmp_path, text, monkeypatch):
+def test_reach_split_by_the_partition_equals_reach_piece_by_piece(tmp_path, text, monkeypatch, wide):
+    """Every flow split by the whole partition of its node, or by the partition of its own pieces."""
     net = load_plan(write_plan(tmp_path, text))
     sources = list(net.nodes)
-    monkeypatch.setattr(reach_module, "_wide", lambda fw, part: True)
+    monkeypatch.setattr(reach_module, "_wide", lambda fw, part: wide)
+    monkeypatch.setattr(reach_module, "_windowed", lambda fw, part: not wide)
     split = reach_answer(net, sources, sources, check=1)
     fresh = load_plan(write_plan(tmp_path, text))
     monkeypatch.setattr(reach_module, "_wide", lambda fw, part: False)
     monkeypatch.setattr(reach_module, "_windowed", lambda fw, part: False)
     monkeypatch.setattr(type(build_forwarding(fresh)), "dst_rest", lambda self, node, vrf: None)
     assert _key(split) == _key(reach_answer(fresh, sources, sources, check=1))
-
-
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(text=meshed_plans())
-def test_reach_split_by_the_partition_of_each_flows_pieces_equals_reach_piece_by_piece(tmp_path, text, monkeypatch):
-    net = load_plan(write_plan(tmp_path, text))
-    sources = list(net.nodes)
-    monkeypatch.setattr(reach_module, "_wide", lambda fw, part: False)
-    monkeypatch.setattr(reach_module, "_windowed", lambda fw, part: True)
-    windowed = reach_answer(net, sources, sources, check=1)
-    fresh = load_plan(write_plan(tmp_path, text))
-    monkeypatch.setattr(reach_module, "_windowed", lambda fw, part: False)
-    monkeypatch.setattr(type(build_forwarding(fresh)), "dst_rest", lambda self, node, vrf: None)
-    assert _key(windowed) == _key(reach_answer(fresh, sources, sources, check=1))
 
 
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
